@@ -1,0 +1,14 @@
+namespace SimpleXLedger.Cli;
+
+/// <summary>Exit codes shared by every <c>sxl</c> command.</summary>
+public static class ExitCodes
+{
+    /// <summary>Success.</summary>
+    public const int Ok = 0;
+
+    /// <summary>The command ran and the answer is "no" (invalid token, failed check), or the operation failed.</summary>
+    public const int Failed = 1;
+
+    /// <summary>The command line itself is wrong: unknown command, missing or malformed option.</summary>
+    public const int Usage = 2;
+}

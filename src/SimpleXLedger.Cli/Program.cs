@@ -1,0 +1,3 @@
+using SimpleXLedger.Cli;
+
+return await SxlApp.RunAsync(args);
