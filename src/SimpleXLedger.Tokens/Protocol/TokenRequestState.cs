@@ -57,14 +57,16 @@ public sealed class TokenRequestState : IDisposable
     {
         ArgumentNullException.ThrowIfNull(issuerKey);
         state = null;
-        if (exported.Length != ExportLength || exported[0] != ExportVersion)
+        if (exported.Length != ExportLength)
         {
             error = exported.Length < ExportLength ? TokenError.Truncated : TokenError.TrailingBytes;
-            if (exported.Length == ExportLength)
-            {
-                error = TokenError.UnsupportedTokenType;
-            }
+            return false;
+        }
 
+        if (exported[0] != ExportVersion)
+        {
+            // An export format this version does not know.
+            error = TokenError.UnsupportedTokenType;
             return false;
         }
 
