@@ -1,0 +1,168 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SimpleXLedger.Hosting.Tls;
+using SimpleXLedger.Relay.Client;
+using SimpleXLedger.Relay.Metering.Loading;
+using SimpleXLedger.Relay.Queues;
+
+namespace SimpleXLedger.Relay.Hosting;
+
+/// <summary>
+/// A running relay: the engine over its SQLite store, the metering plugin loaded from the plugins
+/// directory, and Kestrel serving gRPC on HTTP/2 with TLS under the relay's own persisted certificate.
+/// </summary>
+public sealed class RelayServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _sweeper;
+
+    private RelayServer(WebApplication app, RelayEngine engine, RelayAddress address, SessionRegistry sessions, TimeProvider time, TimeSpan sweepInterval)
+    {
+        _app = app;
+        Engine = engine;
+        Address = address;
+        Sessions = sessions;
+        _sweeper = SweepLoopAsync(time, sweepInterval);
+    }
+
+    /// <summary>The relay's pinned address, <c>sxl://fingerprint@host:port</c>.</summary>
+    public RelayAddress Address { get; }
+
+    internal RelayEngine Engine { get; }
+
+    internal SessionRegistry Sessions { get; }
+
+    public string MeteringId => Engine.Metering.Id;
+
+    public long MeteringFailures => Engine.Metering.Failures;
+
+    /// <summary>
+    /// Starts a relay. Without <paramref name="loggers"/> it logs to standard error (standard output
+    /// stays for the address line). <paramref name="services"/> are offered to the metering plugin.
+    /// </summary>
+    public static async Task<RelayServer> StartAsync(RelayOptions options, RelayServices? services = null, TimeProvider? time = null, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        time ??= TimeProvider.System;
+        loggers ??= LoggerFactory.Create(logging => logging
+            .AddSimpleConsole(o => o.SingleLine = true)
+            .AddFilter("Microsoft", LogLevel.Warning)
+            .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+        var plugin = PluginLoader.Load(options.PluginsDirectory, options.Metering);
+        Directory.CreateDirectory(options.DataDirectory);
+        var certificate = SelfSignedCertificate.LoadOrCreate(options.DataDirectory, "sxl-relay");
+        var fingerprint = CertificateFingerprint.Sha256(certificate);
+        var sessions = new SessionRegistry();
+        var engine = await RelayEngine.OpenAsync(options, plugin, services ?? new RelayServices(), time, loggers);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggers);
+        builder.Services.AddSingleton(engine);
+        builder.Services.AddSingleton(sessions);
+        builder.Services.AddSingleton(options);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 256;
+            kestrel.Listen(options.Listen, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                // Forget a connection's session nonce when the connection closes.
+                listen.Use(next => async connection =>
+                {
+                    try
+                    {
+                        await next(connection);
+                    }
+                    finally
+                    {
+                        sessions.Close(connection.ConnectionId);
+                    }
+                });
+                listen.UseHttps(certificate);
+            });
+        });
+        builder.Services.AddGrpc(o =>
+        {
+            // Room for the largest body plus a token and the envelope; beyond that gRPC refuses the frame itself.
+            o.MaxReceiveMessageSize = options.MaxMessageBytes + (8 * 1024);
+            o.EnableDetailedErrors = false;
+        });
+
+        try
+        {
+            return await FinishAsync(builder.Build(), options, engine, sessions, fingerprint, time, cancellationToken);
+        }
+        catch
+        {
+            await engine.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<RelayServer> FinishAsync(WebApplication app, RelayOptions options, RelayEngine engine, SessionRegistry sessions, byte[] fingerprint, TimeProvider time, CancellationToken ct)
+    {
+        app.MapGrpcService<RelayGrpcService>();
+        await app.StartAsync(ct);
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var port = new Uri(bound).Port;
+        var host = options.PublicHost ?? (options.Listen.Address.Equals(IPAddress.Any) ? "127.0.0.1" : options.Listen.Address.ToString());
+        return new RelayServer(app, engine, new RelayAddress(fingerprint, host, port), sessions, time, options.SweepInterval);
+    }
+
+    /// <summary>Expires messages and charges storage now (tests move a fake clock, then call this).</summary>
+    public Task SweepAsync(CancellationToken cancellationToken = default) => Engine.SweepAsync(cancellationToken);
+
+    private async Task SweepLoopAsync(TimeProvider time, TimeSpan interval)
+    {
+        using var timer = new PeriodicTimer(interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token))
+            {
+                await Engine.SweepAsync(_stopping.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        await _sweeper;
+        using (var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            await _app.StopAsync(stopTimeout.Token);
+        }
+
+        await _app.DisposeAsync();
+        await Engine.DisposeAsync();
+        _stopping.Dispose();
+    }
+}
+
+/// <summary>Services the host offers the metering plugin (a token redeemer, a key source), by type.</summary>
+public sealed class RelayServices : IServiceProvider
+{
+    private readonly Dictionary<Type, object> _services = [];
+
+    public RelayServices Add<T>(T service)
+        where T : class
+    {
+        _services[typeof(T)] = service;
+        return this;
+    }
+
+    public object? GetService(Type serviceType) => _services.GetValueOrDefault(serviceType);
+}

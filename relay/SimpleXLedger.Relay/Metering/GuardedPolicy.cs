@@ -1,0 +1,124 @@
+using Microsoft.Extensions.Logging;
+using SimpleXLedger.Relay.Metering;
+
+namespace SimpleXLedger.Relay.Metering.Hosting;
+
+/// <summary>
+/// Isolates the relay from its metering plugin: every call is caught (and timed out); a failure is
+/// logged by hook and exception type only (never the payload) and then fails open (free of charge)
+/// or closed (UNAVAILABLE), as configured. A plugin cannot crash the relay or leak through its errors.
+/// </summary>
+internal sealed class GuardedPolicy(IMeteringPlugin plugin, IMeteringPolicy inner, bool failOpen, TimeSpan timeout, ILogger logger)
+{
+    private static readonly MeteringDenial Closed = new(DenialKind.Unavailable, "metering is unavailable; try again later");
+    private long _failures;
+
+    public string Id => plugin.Id;
+
+    public Version Version => plugin.Version;
+
+    public long Failures => Interlocked.Read(ref _failures);
+
+    public string BalanceUnit
+    {
+        get
+        {
+            try
+            {
+                return inner.BalanceUnit;
+            }
+            catch (Exception e)
+            {
+                Failed(nameof(IMeteringPolicy.BalanceUnit), e);
+                return "units";
+            }
+        }
+    }
+
+    public ValueTask<MeteringDecision> AuthorizeCreateAsync(CreateUsage usage, CancellationToken ct) =>
+        Decide(nameof(IMeteringPolicy.AuthorizeCreateAsync), c => inner.AuthorizeCreateAsync(usage, c), ct);
+
+    public ValueTask<MeteringDecision> AuthorizeSendAsync(SendUsage usage, CancellationToken ct) =>
+        Decide(nameof(IMeteringPolicy.AuthorizeSendAsync), c => inner.AuthorizeSendAsync(usage, c), ct);
+
+    /// <summary>Top-ups never fail open: crediting on a broken plugin would create credit from nothing.</summary>
+    public ValueTask<MeteringDecision> TopUpAsync(TopUpUsage usage, CancellationToken ct) =>
+        Decide(nameof(IMeteringPolicy.TopUpAsync), c => inner.TopUpAsync(usage, c), ct, mayFailOpen: false);
+
+    public MeteringDenial InsufficientBalance()
+    {
+        try
+        {
+            return inner.InsufficientBalance();
+        }
+        catch (Exception e)
+        {
+            Failed(nameof(IMeteringPolicy.InsufficientBalance), e);
+            return new MeteringDenial(DenialKind.PaymentRequired, "the queue's balance is used up");
+        }
+    }
+
+    public long ChargeForStorage(StorageUsage usage)
+    {
+        try
+        {
+            return Math.Max(0, inner.ChargeForStorage(usage));
+        }
+        catch (Exception e)
+        {
+            Failed(nameof(IMeteringPolicy.ChargeForStorage), e);
+            return 0;
+        }
+    }
+
+    public void OnUsage(UsageEvent usage)
+    {
+        try
+        {
+            inner.OnUsage(usage);
+        }
+        catch (Exception e)
+        {
+            Failed(nameof(IMeteringPolicy.OnUsage), e);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await inner.DisposeAsync();
+        }
+        catch (Exception e)
+        {
+            Failed(nameof(IAsyncDisposable.DisposeAsync), e);
+        }
+    }
+
+    private async ValueTask<MeteringDecision> Decide(string hook, Func<CancellationToken, ValueTask<MeteringDecision>> call, CancellationToken ct, bool mayFailOpen = true)
+    {
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeoutSource.CancelAfter(timeout);
+        try
+        {
+            var decision = await call(timeoutSource.Token).AsTask().WaitAsync(timeoutSource.Token);
+            return decision ?? throw new InvalidOperationException("the plugin returned no decision");
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            Failed(hook, e);
+            return failOpen && mayFailOpen ? MeteringDecision.Free() : MeteringDecision.Deny(Closed);
+        }
+    }
+
+    private void Failed(string hook, Exception e)
+    {
+        Interlocked.Increment(ref _failures);
+        // The type only: a plugin's exception message could carry a token or other payload.
+        logger.LogError("metering plugin {Plugin} failed in {Hook} with {ExceptionType}; failing {Mode}", plugin.Id, hook, e.GetType().Name, failOpen ? "open" : "closed");
+    }
+}
