@@ -1,0 +1,36 @@
+using System.Text.Json;
+
+namespace SimpleXLedger.Chain.Contracts;
+
+/// <summary>
+/// A compiled contract (ABI and creation bytecode) embedded in this assembly by the build, which
+/// compiles <c>contracts/src</c> with solc; nothing is read from disk at run time.
+/// </summary>
+public sealed record ContractArtifact(string Name, string Abi, string Bytecode, string DeployedBytecode)
+{
+    public static ContractArtifact Ledger { get; } = Load("SxlLedger");
+
+    public static ContractArtifact KeyRegistry { get; } = Load("SxlKeyRegistry");
+
+    public static ContractArtifact TestStablecoin { get; } = Load("TestStablecoin");
+
+    /// <summary>Runtime code size in bytes (EIP-170 caps it at 24,576 on production chains).</summary>
+    public int RuntimeSize => (DeployedBytecode.Length - 2) / 2;
+
+    private static ContractArtifact Load(string name)
+    {
+        var resource = $"SimpleXLedger.Chain.Contracts.{name}.json";
+        using var stream = typeof(ContractArtifact).Assembly.GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"contract artifact {resource} is not embedded; build the Chain project");
+        using var doc = JsonDocument.Parse(stream);
+        var root = doc.RootElement;
+        return new ContractArtifact(
+            name,
+            root.GetProperty("abi").GetRawText(),
+            root.GetProperty("bytecode").GetString()!,
+            root.GetProperty("deployedBytecode").GetString()!);
+    }
+
+    internal static IReadOnlyList<string> EmbeddedNames() =>
+        typeof(ContractArtifact).Assembly.GetManifestResourceNames().Where(n => n.StartsWith("SimpleXLedger.Chain.Contracts.", StringComparison.Ordinal)).ToList();
+}
