@@ -34,6 +34,17 @@ public sealed class TokenProtocolTests
     }
 
     [Fact]
+    public void Issuing_and_verifying_are_safe_from_many_threads_at_once()
+    {
+        var tokens = new Token[24];
+        Parallel.For(0, tokens.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => tokens[i] = SharedKeys.MintToken());
+        var results = new bool[tokens.Length * 8];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+            results[i] = TokenVerifier.Verify(Issuer.PublicKey, tokens[i % tokens.Length], Challenge));
+        Assert.All(results, Assert.True);
+    }
+
+    [Fact]
     public void The_issuer_never_sees_the_token_it_signs()
     {
         using var state = TokenClient.CreateRequest(Issuer.PublicKey, Challenge);
