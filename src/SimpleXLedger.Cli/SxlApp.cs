@@ -10,6 +10,8 @@ public static class SxlApp
     {
         var root = new RootCommand("SimpleXLedger: anonymous prepaid credit for private message relays.");
         root.Subcommands.Add(TokenCommands.Build());
+        root.Subcommands.Add(RelayCommands.Build());
+        root.Subcommands.Add(QueueCommands.Build());
         return root;
     }
 
