@@ -12,6 +12,8 @@ public static class SxlApp
         root.Subcommands.Add(TokenCommands.Build());
         root.Subcommands.Add(RelayCommands.Build());
         root.Subcommands.Add(QueueCommands.Build());
+        root.Subcommands.Add(VendorCommands.Build());
+        root.Subcommands.Add(IssuerCommands.Build());
         return root;
     }
 

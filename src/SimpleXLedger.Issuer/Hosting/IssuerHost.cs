@@ -1,0 +1,121 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using SimpleXLedger.Hosting.Tls;
+using SimpleXLedger.Issuer.Ledger;
+using SimpleXLedger.Issuer.Storage;
+
+namespace SimpleXLedger.Issuer.Hosting;
+
+/// <summary>Where and how the issuer listens.</summary>
+public sealed record IssuerEndpoints
+{
+    public required IPEndPoint Http { get; init; }
+
+    public required IPEndPoint Grpc { get; init; }
+
+    /// <summary>A PKCS#12 certificate for TLS; without one a self-signed certificate is made and kept in the data directory.</summary>
+    public string? CertificatePath { get; init; }
+
+    public string? CertificatePassword { get; init; }
+
+    /// <summary>TLS on loopback listeners too (always on for any other address).</summary>
+    public bool TlsOnLoopback { get; init; }
+}
+
+/// <summary>
+/// Builds the issuer's web host: gRPC on one listener (HTTP/2), the RFC 9578 endpoints on another (HTTP/1.1 and 2).
+/// TLS on every listener that is not loopback; plain HTTP only on loopback.
+/// </summary>
+public static class IssuerHost
+{
+    public static async Task<WebApplication> BuildAsync(
+        IssuerSettings settings,
+        IssuerEndpoints endpoints,
+        ILedgerView ledger,
+        ILedgerWriter? writer,
+        Action<ILoggingBuilder>? logging = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(endpoints);
+        ArgumentNullException.ThrowIfNull(ledger);
+        settings.Validate();
+        await DataDirectory.OpenAsync(settings, ledger.IsDevelopment ? IssuerMode.Development : IssuerMode.Ledger, null, cancellationToken);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        if (logging is not null)
+        {
+            logging(builder.Logging);
+        }
+
+        X509Certificate2? certificate = null;
+        X509Certificate2 Certificate() => certificate ??= endpoints.CertificatePath is not null
+            ? X509CertificateLoader.LoadPkcs12FromFile(endpoints.CertificatePath, endpoints.CertificatePassword)
+            : SelfSignedCertificate.LoadOrCreate(settings.DataDirectory, settings.Name);
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 4 * 1024 * 1024;
+            kestrel.Listen(endpoints.Http, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                if (NeedsTls(endpoints.Http, endpoints))
+                {
+                    listen.UseHttps(Certificate());
+                }
+            });
+            kestrel.Listen(endpoints.Grpc, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (NeedsTls(endpoints.Grpc, endpoints))
+                {
+                    listen.UseHttps(Certificate());
+                }
+            });
+        });
+
+        builder.Services.AddIssuerCore(settings, ledger, writer);
+        builder.Services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = 4 * 1024 * 1024;
+            o.EnableDetailedErrors = false;
+        });
+        builder.Services.AddSingleton<IssuerMaintenance>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<IssuerMaintenance>());
+
+        var app = builder.Build();
+        var grpc = app.MapGrpcService<IssuerGrpcService>();
+        if (endpoints.Grpc.Port != 0 && endpoints.Http.Port != 0)
+        {
+            grpc.RequireHost($"*:{endpoints.Grpc.Port}");
+            PrivacyPassEndpoints.Map(app, $"*:{endpoints.Http.Port}");
+        }
+        else
+        {
+            PrivacyPassEndpoints.Map(app, null);
+        }
+
+        // The first key (and, with a ledger, its anchoring) exists before the first request is taken.
+        await app.Services.GetRequiredService<IssuerMaintenance>().RunOnceAsync(cancellationToken);
+        return app;
+    }
+
+    public static bool NeedsTls(IPEndPoint endpoint, IssuerEndpoints endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(endpoints);
+        return endpoints.TlsOnLoopback || !IPAddress.IsLoopback(endpoint.Address);
+    }
+
+    /// <summary>The URL a client uses for an endpoint.</summary>
+    public static string UrlOf(IPEndPoint endpoint, IssuerEndpoints endpoints) =>
+        $"{(NeedsTls(endpoint, endpoints) ? "https" : "http")}://{endpoint}";
+}

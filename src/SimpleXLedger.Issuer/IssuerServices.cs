@@ -1,0 +1,52 @@
+using Mediator;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using SimpleXLedger.Issuer.Issuance;
+using SimpleXLedger.Issuer.Keys;
+using SimpleXLedger.Issuer.Ledger;
+using SimpleXLedger.Issuer.Pipeline;
+using SimpleXLedger.Issuer.Storage;
+
+namespace SimpleXLedger.Issuer;
+
+/// <summary>The issuer's domain in a service collection: database, Mediator with its pipeline, keys, signer, limiter.</summary>
+public static class IssuerServices
+{
+    public static IServiceCollection AddIssuerCore(this IServiceCollection services, IssuerSettings settings, ILedgerView ledger, ILedgerWriter? writer)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(ledger);
+        services.AddSingleton(settings);
+        services.AddSingleton(ledger);
+        if (writer is not null)
+        {
+            services.AddSingleton(writer);
+        }
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddDbContext<IssuerDbContext>(o => IssuerDatabase.Configure(o, settings.DatabasePath), ServiceLifetime.Scoped, ServiceLifetime.Singleton);
+        services.AddDbContextFactory<IssuerDbContext>(o => IssuerDatabase.Configure(o, settings.DatabasePath), ServiceLifetime.Singleton);
+        services.AddSingleton<WriteGate>();
+        services.AddSingleton(_ => new KeyFiles(settings.DataDirectory, settings.KeyPassphrase));
+        services.AddSingleton<TokenSigner>();
+        services.AddSingleton<WrongCodeLimiter>();
+        services.AddSingleton<IssuingKeyDirectory>();
+
+        // Pipeline order: log, then validate, then open the transaction around the handler.
+        services.AddMediator((MediatorOptions options) =>
+        {
+            options.Namespace = "SimpleXLedger.Issuer.Mediator";
+            options.GenerateTypesAsInternal = true;
+            options.ServiceLifetime = ServiceLifetime.Scoped;
+            options.Assemblies = [typeof(IssuerServices)];
+            options.PipelineBehaviors =
+            [
+                typeof(LoggingBehaviour<,>),
+                typeof(ValidationBehaviour<,>),
+                typeof(TransactionBehaviour<,>),
+            ];
+        });
+        return services;
+    }
+}

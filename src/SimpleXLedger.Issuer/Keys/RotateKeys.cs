@@ -1,0 +1,140 @@
+using Mediator;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using SimpleXLedger.Issuer.Ledger;
+using SimpleXLedger.Issuer.Pipeline;
+using SimpleXLedger.Issuer.Storage;
+using SimpleXLedger.Tokens;
+
+namespace SimpleXLedger.Issuer.Keys;
+
+/// <summary>
+/// Keeps the chain of issuing windows going: makes the next key when the current one nears its end (or at once
+/// with <see cref="Force"/>, if no future key exists yet), its window starting exactly where the current one ends,
+/// and with a ledger anchors every key not anchored yet. RSA key generation runs outside the write transaction.
+/// </summary>
+public sealed record RotateKeys(bool Force = false) : ICommand<RotateKeysResult>, ILogSummary
+{
+    public string LogSummary => $"force={Force}";
+}
+
+public sealed record RotateKeysResult(string? PreparedKeyId, KeyWindow? Window, int Anchored) : ILogSummary
+{
+    public string LogSummary => $"prepared={PreparedKeyId ?? "none"} anchored={Anchored}";
+}
+
+/// <summary>Stores a new key if its window still fits the plan (re-checked under the write lock).</summary>
+public sealed record AddTokenKey(string KeyId, byte[] Spki, KeyWindow Window, bool Encrypted, bool Force)
+    : ICommand<bool>, ITransactional, ILogSummary
+{
+    public string LogSummary => $"key={KeyId} usableFrom={Window.UsableFrom} issueUntil={Window.IssueUntil}";
+}
+
+public sealed record MarkKeyAnchored(string KeyId) : ICommand<bool>, ITransactional, ILogSummary
+{
+    public string LogSummary => $"key={KeyId}";
+}
+
+public sealed class RotateKeysHandler(
+    IMediator mediator,
+    IssuerDbContext db,
+    ILedgerView ledger,
+    IServiceProvider services,
+    KeyFiles files,
+    IssuerSettings settings,
+    ILogger<RotateKeysHandler> logger) : ICommandHandler<RotateKeys, RotateKeysResult>
+{
+    public async ValueTask<RotateKeysResult> Handle(RotateKeys command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var now = await ledger.LatestBlockTimeAsync(cancellationToken);
+        var keys = await db.TokenKeys.AsNoTracking().ToListAsync(cancellationToken);
+        var plan = KeySchedule.PlanNext(keys, now, settings.Windows, ledger.IsDevelopment, command.Force);
+
+        string? prepared = null;
+        if (plan is not null)
+        {
+            using var key = TokenPrivateKey.Generate();
+            var spki = key.PublicKey.ExportSpki();
+            var keyId = "0x" + key.PublicKey.KeyIdHex;
+            files.Save(keyId, key);
+            if (!await mediator.Send(new AddTokenKey(keyId, spki, plan, files.Encrypts, command.Force), cancellationToken))
+            {
+                files.Delete(keyId);
+            }
+            else
+            {
+                prepared = keyId;
+                logger.LogInformation("token key {KeyId} prepared: usable {From}, issuing until {Until}, redeemable until {Redeem}",
+                    keyId, plan.UsableFrom, plan.IssueUntil, plan.RedeemUntil);
+            }
+        }
+
+        var anchored = 0;
+        if (!ledger.IsDevelopment)
+        {
+            if (services.GetService(typeof(ILedgerWriter)) is not ILedgerWriter writer)
+            {
+                logger.LogInformation("no ledger writer here: new keys wait to be anchored by the serving issuer");
+                return new RotateKeysResult(prepared, prepared is null ? null : plan, 0);
+            }
+
+            var pending = await db.TokenKeys.AsNoTracking().Where(k => k.Anchoring == KeyAnchoring.Pending).ToListAsync(cancellationToken);
+            foreach (var key in pending)
+            {
+                // Anchoring may have happened just before a crash: the chain is the record.
+                if (await ledger.GetAnchoredKeyAsync(key.Id, cancellationToken) is null)
+                {
+                    await writer.AnchorKeyAsync(key.Spki, key.UsableFrom, key.IssueUntil, key.RedeemUntil, cancellationToken);
+                }
+
+                await mediator.Send(new MarkKeyAnchored(key.Id), cancellationToken);
+                logger.LogInformation("token key {KeyId} anchored on-chain", key.Id);
+                anchored++;
+            }
+        }
+
+        return new RotateKeysResult(prepared, prepared is null ? null : plan, anchored);
+    }
+}
+
+public sealed class AddTokenKeyHandler(IssuerDbContext db, ILedgerView ledger, TimeProvider time)
+    : ICommandHandler<AddTokenKey, bool>
+{
+    public async ValueTask<bool> Handle(AddTokenKey command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var now = await ledger.LatestBlockTimeAsync(cancellationToken);
+        var keys = await db.TokenKeys.AsNoTracking().ToListAsync(cancellationToken);
+
+        // Someone else (the server, or this command run twice) may have prepared a key meanwhile: windows never
+        // overlap, and there is never more than one key waiting for its window.
+        if (keys.Any(k => k.IssueUntil > command.Window.UsableFrom || k.UsableFrom > now))
+        {
+            return false;
+        }
+
+        db.TokenKeys.Add(new TokenKeyRow
+        {
+            Id = command.KeyId,
+            Spki = command.Spki,
+            UsableFrom = command.Window.UsableFrom,
+            IssueUntil = command.Window.IssueUntil,
+            RedeemUntil = command.Window.RedeemUntil,
+            Anchoring = ledger.IsDevelopment ? KeyAnchoring.Local : KeyAnchoring.Pending,
+            CreatedAt = time.GetUtcNow().ToUnixTimeSeconds(),
+            Encrypted = command.Encrypted,
+        });
+        return true;
+    }
+}
+
+public sealed class MarkKeyAnchoredHandler(IssuerDbContext db) : ICommandHandler<MarkKeyAnchored, bool>
+{
+    public async ValueTask<bool> Handle(MarkKeyAnchored command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return await db.TokenKeys.Where(k => k.Id == command.KeyId && k.Anchoring == KeyAnchoring.Pending)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.Anchoring, KeyAnchoring.Anchored), cancellationToken) == 1;
+    }
+}
