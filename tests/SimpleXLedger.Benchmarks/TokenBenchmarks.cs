@@ -35,7 +35,7 @@ public class TokenBenchmarks : IDisposable
         public ShortInProcess()
         {
             // In-process: no generated project is built inside the shared checkout; few iterations: a couple of minutes in all.
-            AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("short-inprocess"));
+            AddJob(Job.ShortRun.WithIterationCount(10).WithToolchain(InProcessEmitToolchain.Instance).WithId("short-inprocess"));
         }
     }
 
