@@ -1,0 +1,226 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using SimpleXLedger.Relay.Metering;
+using SimpleXLedger.Relay.Metering.Tokens;
+using SimpleXLedger.Tokens;
+
+namespace SimpleXLedger.Metering.Tokens;
+
+/// <summary>
+/// The token plugin's policy. A token attached to create, send or top-up is verified offline (its
+/// key known and within its window, the network challenge, the signature), checked against this
+/// relay's spent-set, then redeemed; only an accepted redemption (or, while the redeemer is down, one
+/// within the risk budget, kept in the outbox) credits the queue. The spent-set entry, the outbox
+/// entry and the credit are written in the relay's one transaction. Nothing here knows which queue a
+/// token paid for; logs carry counts, never tokens.
+/// </summary>
+internal sealed class TokenPolicy : IMeteringPolicy
+{
+    internal const string SpentPrefix = "spent:";
+    internal const string OutboxPrefix = "outbox:";
+    private readonly TokenChallenge _challenge;
+    private readonly TrustedKeys _keys;
+    private readonly TokenPrices _prices;
+    private readonly ITokenRedeemer? _redeemer;
+    private readonly long _riskBudget;
+    private readonly TimeSpan _retry;
+    private readonly IMeteringStore _store;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, byte> _inFlight = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _outboxLoop;
+    private readonly SemaphoreSlim _outboxWake = new(0);
+    private long _outstanding;
+
+    public TokenPolicy(TokenChallenge challenge, TrustedKeys keys, TokenPrices prices, ITokenRedeemer? redeemer, long riskBudget, TimeSpan retry, IMeteringStore store, TimeProvider time, ILogger logger)
+    {
+        _challenge = challenge;
+        _keys = keys;
+        _prices = prices;
+        _redeemer = redeemer;
+        _riskBudget = riskBudget;
+        _retry = retry;
+        _store = store;
+        _time = time;
+        _logger = logger;
+        _outstanding = store.Scan(OutboxPrefix).Count;
+        _outboxLoop = redeemer is null ? Task.CompletedTask : Task.Run(OutboxLoopAsync);
+    }
+
+    public string BalanceUnit => "microcredits";
+
+    public async ValueTask<MeteringDecision> AuthorizeCreateAsync(CreateUsage usage, CancellationToken cancellationToken)
+    {
+        if (!usage.PaymentToken.IsEmpty)
+        {
+            return await PayAsync(usage.PaymentToken, _prices.QueueMicros, cancellationToken);
+        }
+
+        return _prices.QueueMicros == 0 ? MeteringDecision.Free() : MeteringDecision.Deny(InsufficientBalance());
+    }
+
+    public async ValueTask<MeteringDecision> AuthorizeSendAsync(SendUsage usage, CancellationToken cancellationToken)
+    {
+        if (!usage.PaymentToken.IsEmpty)
+        {
+            return await PayAsync(usage.PaymentToken, _prices.MessageMicros, cancellationToken);
+        }
+
+        return usage.Balance >= _prices.MessageMicros ? MeteringDecision.Allow(_prices.MessageMicros) : MeteringDecision.Deny(InsufficientBalance());
+    }
+
+    public ValueTask<MeteringDecision> TopUpAsync(TopUpUsage usage, CancellationToken cancellationToken) =>
+        PayAsync(usage.PaymentToken, 0, cancellationToken);
+
+    /// <summary>Payment required, with the network's challenge and the current token key (RFC 9577 WWW-Authenticate).</summary>
+    public MeteringDenial InsufficientBalance() =>
+        new(DenialKind.PaymentRequired, "payment required: the queue's credit is used up; attach or top up a token", PrivateTokenHeaders.FormatChallenge(_challenge, _keys.Current));
+
+    public long ChargeForStorage(StorageUsage usage) => _prices.Storage(usage.Bytes, usage.Duration);
+
+    public void OnUsage(UsageEvent usage)
+    {
+        // Balances are kept by the relay from this policy's decisions; nothing else to record.
+    }
+
+    private static MeteringDenial Refused(string why) => new(DenialKind.PaymentRefused, why);
+
+    private async ValueTask<MeteringDecision> PayAsync(ReadOnlyMemory<byte> encoded, long charge, CancellationToken ct)
+    {
+        if (!Token.TryParse(encoded.Span, out var token, out _))
+        {
+            return MeteringDecision.Deny(Refused("the payment is not a valid token (type 2)"));
+        }
+
+        if (!CryptographicOperations.FixedTimeEquals(token.ChallengeDigest, _challenge.Digest))
+        {
+            return MeteringDecision.Deny(Refused("the token was not fetched for this network's challenge"));
+        }
+
+        var found = await _keys.FindAsync(token.TokenKeyId.ToArray(), ct);
+        if (found is not { } key)
+        {
+            return MeteringDecision.Deny(Refused("the token's key is not one this relay trusts"));
+        }
+
+        if (key.Now < key.NotBefore)
+        {
+            return MeteringDecision.Deny(Refused("the token's key is not usable yet"));
+        }
+
+        if (key.Now > key.RedeemUntil)
+        {
+            return MeteringDecision.Deny(Refused("the token's key is past its redeem-until time"));
+        }
+
+        if (!TokenVerifier.Verify(key.Key, token, _challenge))
+        {
+            return MeteringDecision.Deny(Refused("the token's signature does not verify"));
+        }
+
+        var id = Convert.ToHexStringLower(token.Nonce) + Convert.ToHexStringLower(token.TokenKeyId[..8]);
+        var spentKey = SpentPrefix + id;
+        if (_store.Contains(spentKey) || !_inFlight.TryAdd(id, 0))
+        {
+            return MeteringDecision.Deny(Refused("the token was already spent"));
+        }
+
+        try
+        {
+            var spentValue = new byte[8];
+            BinaryPrimitives.WriteInt64BigEndian(spentValue, key.RedeemUntil == DateTimeOffset.MaxValue ? long.MaxValue : key.RedeemUntil.ToUnixTimeSeconds());
+            var writes = new List<StoreWrite> { StoreWrite.Insert(spentKey, spentValue) };
+            if (_redeemer is not null)
+            {
+                try
+                {
+                    var outcome = (await _redeemer.RedeemAsync([encoded], ct))[0];
+                    if (outcome != RedemptionOutcome.Accepted)
+                    {
+                        return MeteringDecision.Deny(Refused(outcome == RedemptionOutcome.AlreadySpent ? "the token was already spent" : "the clearing house refused the token"));
+                    }
+                }
+                catch (RedeemerUnavailableException)
+                {
+                    if (Interlocked.Increment(ref _outstanding) > _riskBudget)
+                    {
+                        Interlocked.Decrement(ref _outstanding);
+                        return MeteringDecision.Deny(new MeteringDenial(DenialKind.Unavailable, "tokens cannot be redeemed right now; try again later"));
+                    }
+
+                    // Credited on the operator's risk; the token waits in the outbox (without its queue).
+                    writes.Add(StoreWrite.Put(OutboxPrefix + id, encoded.ToArray()));
+                    _outboxWake.Release();
+                }
+            }
+
+            return MeteringDecision.Allow(charge, TokenPrices.MicrosPerCredit, writes);
+        }
+        finally
+        {
+            _inFlight.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Redeems the outbox with retries and backoff; refusals are the operator's loss, logged by count.</summary>
+    private async Task OutboxLoopAsync()
+    {
+        var delay = _retry;
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await _outboxWake.WaitAsync(delay, _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            var entries = _store.Scan(OutboxPrefix);
+            if (entries.Count == 0)
+            {
+                delay = _retry;
+                continue;
+            }
+
+            try
+            {
+                var outcomes = await _redeemer!.RedeemAsync(entries.Select(e => e.Value).ToList(), _stopping.Token);
+                var refused = outcomes.Count(o => o != RedemptionOutcome.Accepted);
+                await _store.WriteAsync(entries.Select(e => StoreWrite.Delete(e.Key)).ToList(), _stopping.Token);
+                Interlocked.Add(ref _outstanding, -entries.Count);
+                if (refused > 0)
+                {
+                    _logger.LogWarning("{Refused} of {Count} tokens credited while the redeemer was down were refused (the operator's loss)", refused, entries.Count);
+                }
+                else
+                {
+                    _logger.LogInformation("redeemed {Count} tokens from the outbox", entries.Count);
+                }
+
+                delay = _retry;
+            }
+            catch (RedeemerUnavailableException)
+            {
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMinutes(10).Ticks));
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        await _outboxLoop;
+        _stopping.Dispose();
+        _outboxWake.Dispose();
+        _keys.Dispose();
+    }
+}

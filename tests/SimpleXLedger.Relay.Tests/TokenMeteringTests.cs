@@ -1,0 +1,213 @@
+using SimpleXLedger.Protos.Relay;
+using SimpleXLedger.Relay.Client;
+using SimpleXLedger.Relay.Hosting;
+using SimpleXLedger.Relay.Metering.Tokens;
+using SimpleXLedger.Relay.Tests.Support;
+using SimpleXLedger.Tokens;
+
+namespace SimpleXLedger.Relay.Tests;
+
+/// <summary>The shipped tokens plugin, loaded from sxl's plugins directory, paid with real blind-signed tokens.</summary>
+public sealed class TokenMeteringTests(TokenFixture tokens) : IClassFixture<TokenFixture>
+{
+    private async Task<(RelayServer Relay, TestRedeemer Redeemer)> StartAsync(TempDirectory dir, Dictionary<string, string>? settings = null, CapturingLoggerProvider? log = null)
+    {
+        var redeemer = new TestRedeemer();
+        var options = Relays.Options(dir.Path, "tokens") with { MeteringSettings = settings ?? tokens.Settings() };
+        var relay = await Relays.StartAsync(options, log: log, services: new RelayServices().Add<ITokenRedeemer>(redeemer));
+        return (relay, redeemer);
+    }
+
+    [Fact]
+    public async Task Out_of_credit_asks_for_payment_with_the_network_challenge_then_a_top_up_pays()
+    {
+        using var dir = new TempDirectory();
+        var log = new CapturingLoggerProvider();
+        var (relay, _) = await StartAsync(dir, log: log);
+        await using var _relay = relay;
+        await using var client = await RelayClient.ConnectAsync(relay.Address);
+        using var key = RelayProtocol.NewKey();
+        var q = await client.CreateQueueAsync(key);
+        Assert.Equal(0, q.Balance.Amount);
+        Assert.Equal("microcredits", q.Balance.Unit);
+
+        var required = await Assert.ThrowsAsync<RelayException>(() => client.SendAsync(q.SenderId.Memory, null, "hi"u8.ToArray()));
+        Assert.Equal(ErrorCode.PaymentRequired, required.Code);
+        Assert.True(PrivateTokenHeaders.TryParseChallenges(required.WwwAuthenticate, out var challenges));
+        Assert.Equal(tokens.Challenge, challenges[0].Challenge);
+        Assert.Equal(tokens.IssuerKey.PublicKey, challenges[0].TokenKey);
+
+        var token = tokens.Mint();
+        var balance = await client.TopUpAsync(q.RecipientId.Memory, key, token);
+        Assert.Equal(1_000_000, balance.Amount);
+        await client.SendAsync(q.SenderId.Memory, null, "one"u8.ToArray());
+        await client.SendAsync(q.SenderId.Memory, null, "two"u8.ToArray());
+        Assert.Equal(0, (await client.InfoAsync(q.RecipientId.Memory, key)).Balance.Amount);
+        Assert.Equal(ErrorCode.PaymentRequired, (await Assert.ThrowsAsync<RelayException>(() => client.SendAsync(q.SenderId.Memory, null, "three"u8.ToArray()))).Code);
+
+        // A token can also ride on the send itself.
+        await client.SendAsync(q.SenderId.Memory, null, "three"u8.ToArray(), tokens.Mint());
+        Assert.Equal(500_000, (await client.InfoAsync(q.RecipientId.Memory, key)).Balance.Amount);
+        Assert.Equal(3u, (await client.InfoAsync(q.RecipientId.Memory, key)).PendingMessages);
+
+        // Logs hold neither the token nor the queue's ids.
+        Assert.DoesNotContain(Base64Url(token), log.All, StringComparison.Ordinal);
+        Assert.DoesNotContain(Convert.ToHexString(token[2..34]), log.All, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain(Base64Url(q.RecipientId.ToByteArray()), log.All, StringComparison.Ordinal);
+        Assert.DoesNotContain(Base64Url(q.SenderId.ToByteArray()), log.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_token_attached_as_authorization_header_pays_for_a_queue()
+    {
+        using var dir = new TempDirectory();
+        var settings = tokens.Settings();
+        settings["creditsPerQueue"] = "0.25";
+        var (relay, _) = await StartAsync(dir, settings);
+        await using var _relay = relay;
+        await using var client = await RelayClient.ConnectAsync(relay.Address);
+        using var key = RelayProtocol.NewKey();
+        Assert.Equal(ErrorCode.PaymentRequired, (await Assert.ThrowsAsync<RelayException>(() => client.CreateQueueAsync(key))).Code);
+
+        var create = new Command { Create = new CreateQueue { RecipientKey = Google.Protobuf.ByteString.CopyFrom(RelayProtocol.PublicKeyBytes(key)) } };
+        var reply = await client.ExecuteAsync(create, key, authorizationToken: tokens.Mint());
+        Assert.Equal(750_000, reply.Created.Balance.Amount);
+    }
+
+    [Fact]
+    public async Task A_token_spent_once_is_refused_the_second_time_even_after_a_restart()
+    {
+        using var dir = new TempDirectory();
+        using var key = RelayProtocol.NewKey();
+        var token = tokens.Mint();
+        byte[] rid2;
+        var (relay, redeemer) = await StartAsync(dir);
+        await using (relay)
+        {
+            await using var client = await RelayClient.ConnectAsync(relay.Address);
+            var q1 = await client.CreateQueueAsync(key);
+            var q2 = await client.CreateQueueAsync(key);
+            rid2 = q2.RecipientId.ToByteArray();
+            Assert.Equal(1_000_000, (await client.TopUpAsync(q1.RecipientId.Memory, key, token)).Amount);
+
+            var again = await Assert.ThrowsAsync<RelayException>(() => client.TopUpAsync(q2.RecipientId.Memory, key, token));
+            Assert.Equal(ErrorCode.PaymentRefused, again.Code);
+            Assert.Contains("already spent", again.Message, StringComparison.Ordinal);
+            Assert.Equal(0, (await client.InfoAsync(q2.RecipientId.Memory, key)).Balance.Amount);
+            Assert.Single(redeemer.Accepted);
+
+            // Concurrent double spends: exactly one wins.
+            var twice = tokens.Mint();
+            var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+            {
+                try
+                {
+                    await client.TopUpAsync(q2.RecipientId.Memory, key, twice);
+                    return true;
+                }
+                catch (RelayException e) when (e.Code == ErrorCode.PaymentRefused)
+                {
+                    return false;
+                }
+            }));
+            Assert.Equal(1, results.Count(r => r));
+            Assert.Equal(1_000_000, (await client.InfoAsync(q2.RecipientId.Memory, key)).Balance.Amount);
+        }
+
+        // A fresh redeemer would accept it: only the relay's durable spent-set can refuse it now.
+        (relay, _) = await StartAsync(dir);
+        await using (relay)
+        {
+            await using var client = await RelayClient.ConnectAsync(relay.Address);
+            Assert.Equal(ErrorCode.PaymentRefused, (await Assert.ThrowsAsync<RelayException>(() => client.TopUpAsync(rid2, key, token))).Code);
+            Assert.Equal(1_000_000, (await client.InfoAsync(rid2, key)).Balance.Amount);
+        }
+    }
+
+    [Fact]
+    public async Task Tokens_refused_offline_or_by_the_redeemer_credit_nothing()
+    {
+        using var dir = new TempDirectory();
+        using var otherIssuer = TokenPrivateKey.Generate();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var settings = tokens.Settings(tokenKeys: $"{tokens.IssuerKey.PublicKey.ToBase64Url()},{otherIssuer.PublicKey.ToBase64Url()}:{now - 1000}:{now - 10}");
+        var (relay, redeemer) = await StartAsync(dir, settings);
+        await using var _relay = relay;
+        await using var client = await RelayClient.ConnectAsync(relay.Address);
+        using var key = RelayProtocol.NewKey();
+        var q = await client.CreateQueueAsync(key);
+
+        using var unknownIssuer = TokenPrivateKey.Generate();
+        var forged = tokens.Mint();
+        forged[^1] ^= 1;
+        var spentElsewhere = tokens.Mint();
+        redeemer.SpendElsewhere(spentElsewhere);
+        var cases = new (byte[] Token, string Why)[]
+        {
+            (tokens.Mint(unknownIssuer), "not one this relay trusts"),
+            (tokens.Mint(otherIssuer), "past its redeem-until"),
+            (tokens.Mint(challenge: TokenChallenge.ForNetwork("another.network")), "this network's challenge"),
+            (forged, "does not verify"),
+            ([1, 2, 3], "not a valid token"),
+            (spentElsewhere, "already spent"),
+        };
+        foreach (var (token, why) in cases)
+        {
+            var e = await Assert.ThrowsAsync<RelayException>(() => client.TopUpAsync(q.RecipientId.Memory, key, token));
+            Assert.Equal(ErrorCode.PaymentRefused, e.Code);
+            Assert.Contains(why, e.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, (await client.InfoAsync(q.RecipientId.Memory, key)).Balance.Amount);
+        Assert.Empty(redeemer.Accepted);
+    }
+
+    [Fact]
+    public async Task While_the_redeemer_is_down_tokens_credit_within_the_risk_budget_and_are_redeemed_later()
+    {
+        using var dir = new TempDirectory();
+        var (relay, redeemer) = await StartAsync(dir, tokens.Settings(riskBudget: 1));
+        await using var _relay = relay;
+        await using var client = await RelayClient.ConnectAsync(relay.Address);
+        using var key = RelayProtocol.NewKey();
+        var q = await client.CreateQueueAsync(key);
+        redeemer.Unavailable = true;
+
+        var first = tokens.Mint();
+        Assert.Equal(1_000_000, (await client.TopUpAsync(q.RecipientId.Memory, key, first)).Amount);
+        var overBudget = await Assert.ThrowsAsync<RelayException>(() => client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint()));
+        Assert.Equal(ErrorCode.Unavailable, overBudget.Code);
+        Assert.Equal(1_000_000, (await client.InfoAsync(q.RecipientId.Memory, key)).Balance.Amount);
+
+        redeemer.Unavailable = false;
+        await redeemer.WaitForAcceptedAsync(1, TimeSpan.FromSeconds(30));
+        Assert.Equal(first, redeemer.Accepted.Single());
+
+        // The budget is free again once the outbox drained.
+        await WaitUntilAsync(async () =>
+        {
+            try
+            {
+                redeemer.Unavailable = true;
+                await client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint());
+                return true;
+            }
+            catch (RelayException e) when (e.Code == ErrorCode.Unavailable)
+            {
+                return false;
+            }
+        });
+        Assert.Equal(2_000_000, (await client.InfoAsync(q.RecipientId.Memory, key)).Balance.Amount);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            await Task.Delay(50, cts.Token);
+        }
+    }
+
+    private static string Base64Url(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
+}
