@@ -39,7 +39,7 @@ interface ISxlLedger {
     /// @notice An epoch as stored (times on the active clock, see SxlLedger.activeTime).
     struct EpochView {
         bytes32 root;
-        uint256 total;
+        uint256 unclaimed; // the posted total less what payees have claimed
         uint256 operatorTotal;
         uint8 round; // 0: never posted
         address poster;
@@ -47,7 +47,6 @@ interface ISxlLedger {
         uint64 windowClosesAt;
         uint64 frozenAt; // 0: live
         uint32 openDisputes;
-        uint256 claimedAmount;
     }
 
     // ---- governance ----

@@ -100,12 +100,13 @@ contract SxlLedger is ISxlLedger, EIP712, ReentrancyGuardTransient {
     mapping(bytes32 => Card) private _cards;
 
     // ---------------------------------------------------------------- accounting (packed in pairs)
+    // Slots are paired so that a claim writes one already non-zero slot (allocated with claims paid).
     uint128 private _escrowReceived;
-    uint128 private _vendorBalances;
     uint128 private _vendorWithdrawn;
-    uint128 private _claimsPaid;
     uint128 private _unallocated;
+    uint128 private _vendorBalances;
     uint128 private _allocatedUnclaimed;
+    uint128 private _claimsPaid;
     uint128 private _bondsHeld;
     uint128 private _depositsHeld;
     uint64 public creditsFunded;
@@ -117,17 +118,17 @@ contract SxlLedger is ISxlLedger, EIP712, ReentrancyGuardTransient {
 
     // ---------------------------------------------------------------- epochs
     /// @dev Written at each post: with the root, two fresh storage slots per epoch (the gas budget).
+    ///      Claims count down `unclaimed` here (a slot already written) rather than a fresh one.
     struct EpochHead {
-        uint96 total;
+        uint96 unclaimed; // the epoch's total until payees claim; what a freeze returns
         uint96 operatorTotal;
         uint40 postedAt; // active time
         uint16 poster; // clearing-house index
         uint8 round; // 1 for the first post, +1 for each re-post after a freeze
     }
 
-    /// @dev Written later by claims and disputes; reset by a re-post.
+    /// @dev Written by disputes; reset by a re-post.
     struct EpochState {
-        uint96 claimed;
         uint32 openDisputes;
         uint40 frozenAt; // active time; 0 while live
     }
@@ -477,11 +478,11 @@ contract SxlLedger is ISxlLedger, EIP712, ReentrancyGuardTransient {
         if (st.openDisputes != 0) revert DisputesOpen(epoch, st.openDisputes);
         if (claimed[epoch][payee]) revert AlreadyClaimed(epoch, payee);
         if (!MerkleProof.verifyCalldata(proof, _roots[epoch], payoutLeaf(epoch, payee, amount))) revert InvalidProof();
-        uint256 claimedAfter = uint256(st.claimed) + amount;
-        if (claimedAfter > head.total) revert ClaimsExceedTotal(epoch);
+        // A tree whose leaves add up to more than the posted total can never pay out more than it.
+        if (amount > head.unclaimed) revert ClaimsExceedTotal(epoch);
 
         claimed[epoch][payee] = true;
-        _states[epoch].claimed = uint96(claimedAfter);
+        _heads[epoch].unclaimed = head.unclaimed - uint96(amount);
         _allocatedUnclaimed -= uint128(amount);
         _claimsPaid += uint128(amount);
         token.safeTransfer(payee, amount);
@@ -498,7 +499,7 @@ contract SxlLedger is ISxlLedger, EIP712, ReentrancyGuardTransient {
         EpochHead memory head = _heads[epoch];
         EpochState memory st = _states[epoch];
         info.root = _roots[epoch];
-        info.total = head.total;
+        info.unclaimed = head.unclaimed;
         info.operatorTotal = head.operatorTotal;
         info.round = head.round;
         info.poster = _clearingHouses[head.poster];
@@ -506,7 +507,6 @@ contract SxlLedger is ISxlLedger, EIP712, ReentrancyGuardTransient {
         info.windowClosesAt = head.round == 0 ? 0 : uint64(head.postedAt) + disputeWindow;
         info.frozenAt = st.frozenAt;
         info.openDisputes = st.openDisputes;
-        info.claimedAmount = st.claimed;
     }
 
     // ================================================================ receipts and disputes
@@ -668,14 +668,14 @@ contract SxlLedger is ISxlLedger, EIP712, ReentrancyGuardTransient {
     }
 
     function _freeze(uint64 epoch, EpochHead memory head) private {
-        EpochState storage st = _states[epoch];
-        // Claims wait for the window with no dispute open, so a frozen epoch has paid nothing yet.
-        uint256 back = uint256(head.total) - st.claimed;
-        st.frozenAt = uint40(activeTime());
+        // Claims wait for the window with no dispute open, so a frozen epoch has paid nothing yet:
+        // its whole total (still `unclaimed`) returns, and its operator and fee parts leave the bounds.
+        uint256 back = head.unclaimed;
+        _states[epoch].frozenAt = uint40(activeTime());
         _allocatedUnclaimed -= uint128(back);
         _unallocated += uint128(back);
         cumulativeOperatorPosted -= head.operatorTotal;
-        cumulativeFeePosted -= head.total - head.operatorTotal;
+        cumulativeFeePosted -= uint128(back - head.operatorTotal);
         emit EpochFrozen(epoch, head.round, back);
     }
 

@@ -182,7 +182,8 @@ public class EpochInfoFunction : FunctionMessage
 public class EpochView
 {
     [Parameter("bytes32", "root", 1)] public byte[] Root { get; set; } = [];
-    [Parameter("uint256", "total", 2)] public BigInteger Total { get; set; }
+    /// <summary>The posted total less what payees have claimed so far.</summary>
+    [Parameter("uint256", "unclaimed", 2)] public BigInteger Unclaimed { get; set; }
     [Parameter("uint256", "operatorTotal", 3)] public BigInteger OperatorTotal { get; set; }
     [Parameter("uint8", "round", 4)] public byte Round { get; set; }
     [Parameter("address", "poster", 5)] public string Poster { get; set; } = "";
@@ -190,7 +191,6 @@ public class EpochView
     [Parameter("uint64", "windowClosesAt", 7)] public ulong WindowClosesAt { get; set; }
     [Parameter("uint64", "frozenAt", 8)] public ulong FrozenAt { get; set; }
     [Parameter("uint32", "openDisputes", 9)] public uint OpenDisputes { get; set; }
-    [Parameter("uint256", "claimedAmount", 10)] public BigInteger ClaimedAmount { get; set; }
 }
 
 [FunctionOutput]

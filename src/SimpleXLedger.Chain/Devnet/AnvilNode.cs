@@ -47,6 +47,7 @@ public sealed class AnvilNode : IAsyncDisposable, IDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
     private int _disposed;
+    private volatile bool _stopped;
 
     static AnvilNode()
     {
@@ -76,7 +77,7 @@ public sealed class AnvilNode : IAsyncDisposable, IDisposable
     /// <summary>The watchdog shell's process id (Anvil is its child).</summary>
     public int ProcessId => _process.Id;
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _stopped || _process.HasExited;
 
     /// <summary>The last lines Anvil printed (dev account keys included: they are public test keys).</summary>
     public string RecentOutput => string.Join('\n', _output);
@@ -188,10 +189,20 @@ public sealed class AnvilNode : IAsyncDisposable, IDisposable
         }
 
         Alive.TryRemove(_process.Id, out _);
+        _stopped = true;
         _process.Dispose();
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Closes only this side of the watchdog's stdin pipe: what the kernel does when the owner dies.</summary>
+    internal void CloseOwnerPipe() => _process.StandardInput.Close();
+
+    internal async Task WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+    }
 
     private static AnvilNode Launch(string executable, int port, ulong chainId)
     {

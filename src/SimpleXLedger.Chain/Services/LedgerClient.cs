@@ -474,7 +474,7 @@ public sealed class LedgerClient
     public Task<ulong> LatestBlockTimeAsync(CancellationToken ct = default) => Connection.LatestBlockTimeAsync(ct);
 
     private static bool SameAsPosted(EpochRecord onChain, EpochPost post)
-        => onChain.Root.AsSpan().SequenceEqual(post.Root) && onChain.Total == post.Total && onChain.OperatorTotal == post.OperatorTotal;
+        => onChain.Root.AsSpan().SequenceEqual(post.Root) && onChain.OperatorTotal == post.OperatorTotal && onChain.Unclaimed <= post.Total;
 }
 
 /// <summary>The chain already holds a different live post of this epoch: never overwritten, never re-sent.</summary>

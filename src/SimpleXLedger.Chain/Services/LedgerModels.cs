@@ -60,19 +60,18 @@ public sealed record EscrowAccounts(
         o.EscrowReceived, o.VendorBalances, o.VendorWithdrawn, o.ClaimsPaid, o.AllocatedUnclaimed, o.Unallocated, o.BondsHeld, o.DepositsHeld, o.TokenBalance);
 }
 
-/// <summary>An epoch as the ledger stores it; times are on the ledger's active clock.</summary>
+/// <summary>An epoch as the ledger stores it; times are on the ledger's active clock. <see cref="Unclaimed"/> is the posted total less claims.</summary>
 public sealed record EpochRecord(
     ulong Epoch,
     byte[] Root,
-    BigInteger Total,
+    BigInteger Unclaimed,
     BigInteger OperatorTotal,
     byte Round,
     string Poster,
     ulong PostedAt,
     ulong WindowClosesAt,
     ulong FrozenAt,
-    uint OpenDisputes,
-    BigInteger Claimed)
+    uint OpenDisputes)
 {
     public bool Posted => Round > 0;
 
@@ -82,7 +81,7 @@ public sealed record EpochRecord(
     public bool Live => Posted && !Frozen;
 
     internal static EpochRecord From(ulong epoch, EpochView v) => new(
-        epoch, v.Root, v.Total, v.OperatorTotal, v.Round, v.Poster, v.PostedAt, v.WindowClosesAt, v.FrozenAt, v.OpenDisputes, v.ClaimedAmount);
+        epoch, v.Root, v.Unclaimed, v.OperatorTotal, v.Round, v.Poster, v.PostedAt, v.WindowClosesAt, v.FrozenAt, v.OpenDisputes);
 }
 
 /// <summary>What the clearing house posts for one epoch.</summary>
