@@ -54,6 +54,7 @@ public sealed class RelayServer : IAsyncDisposable
         loggers ??= LoggerFactory.Create(logging => logging
             .AddSimpleConsole(o => o.SingleLine = true)
             .AddFilter("Microsoft", LogLevel.Warning)
+            .AddFilter("Grpc", LogLevel.Warning)
             .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
         var plugin = PluginLoader.Load(options.PluginsDirectory, options.Metering);
         Directory.CreateDirectory(options.DataDirectory);
