@@ -22,6 +22,8 @@ public class TokenBenchmarks : IDisposable
     private TokenPrivateKey _key = null!;
     private byte[][] _blinded = null!;
     private byte[] _destination = null!;
+    private byte[] _signature = null!;
+    private byte[] _check = null!;
     private nint _rawContext;
     private Token _token = null!;
     private TokenChallenge _challenge = null!;
@@ -56,6 +58,8 @@ public class TokenBenchmarks : IDisposable
         }
 
         _destination = new byte[TokenResponse.Length];
+        _signature = RsaBssa.Sha384PssDeterministic.BlindSign(_key.RsaKey, _blinded[0]);
+        _check = new byte[TokenResponse.Length];
         _rawContext = RawPrivateContext(_key);
         _platformRsa = RSA.Create(_key.PublicKey.RsaKey.Parameters());
         _authenticatorInput = _token.AuthenticatorInput.ToArray();
@@ -77,6 +81,9 @@ public class TokenBenchmarks : IDisposable
             return LibCrypto.EVP_PKEY_decrypt(_rawContext, o, ref length, i, (nuint)input.Length);
         }
     }
+
+    [Benchmark(Description = "Part of BlindSign: the RSAVP1(s) = m check (public op)")]
+    public bool Rsavp1Check() => _key.RsaKey.Raw.TryPublic(_signature, _check);
 
     [Benchmark(Description = "Token Verify (type 2)")]
     public bool Verify() => TokenVerifier.Verify(_key.PublicKey, _token, _challenge);
