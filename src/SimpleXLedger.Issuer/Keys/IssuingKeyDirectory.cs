@@ -8,13 +8,12 @@ namespace SimpleXLedger.Issuer.Keys;
 public sealed class IssuingKeyDirectory(IDbContextFactory<IssuerDbContext> dbs, ILedgerView ledger, TimeProvider time)
 {
     private readonly SemaphoreSlim _refresh = new(1, 1);
-    private (long At, TokenKeyRow? Key) _cached = (long.MinValue, null);
+    private (long At, TokenKeyRow? Key)? _cached;
 
     public async Task<TokenKeyRow?> CurrentAsync(CancellationToken cancellationToken)
     {
         var wall = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var cached = _cached;
-        if (wall - cached.At < 1000)
+        if (_cached is { } cached && wall - cached.At is >= 0 and < 1000)
         {
             return cached.Key;
         }
@@ -36,5 +35,5 @@ public sealed class IssuingKeyDirectory(IDbContextFactory<IssuerDbContext> dbs, 
     }
 
     /// <summary>Forget the cached answer (after a rotation).</summary>
-    public void Invalidate() => _cached = (long.MinValue, null);
+    public void Invalidate() => _cached = null;
 }

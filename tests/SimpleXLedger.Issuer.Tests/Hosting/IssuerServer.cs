@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Security;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using SimpleXLedger.Cards;
+using SimpleXLedger.Hosting.Tls;
+using SimpleXLedger.Issuer.Cards;
+using SimpleXLedger.Issuer.Hosting;
+using SimpleXLedger.Issuer.Keys;
+using SimpleXLedger.Issuer.Ledger;
+using SimpleXLedger.Issuer.Storage;
+using SimpleXLedger.Testing;
+using SimpleXLedger.Tokens;
+using Mediator;
+
+namespace SimpleXLedger.Issuer.Tests.Hosting;
+
+/// <summary>
+/// A real issuer host in this process: Kestrel on two free loopback ports, TLS on both (self-signed, pinned by the
+/// clients), a real SQLite file, development mode, seeded with a shared key.
+/// </summary>
+public sealed class IssuerServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly byte[] _fingerprint;
+
+    private IssuerServer(WebApplication app, string directory, IssuerEndpoints endpoints, byte[] fingerprint, TokenPublicKey key)
+    {
+        _app = app;
+        Directory = directory;
+        Endpoints = endpoints;
+        _fingerprint = fingerprint;
+        Key = key;
+    }
+
+    public string Directory { get; }
+
+    public IssuerEndpoints Endpoints { get; }
+
+    public TokenPublicKey Key { get; }
+
+    public Uri GrpcUrl => new(IssuerHost.UrlOf(Endpoints.Grpc, Endpoints));
+
+    public Uri HttpUrl => new(IssuerHost.UrlOf(Endpoints.Http, Endpoints));
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<IssuerServer> StartAsync(Func<IssuerSettings, IssuerSettings>? configure = null, bool tls = true)
+    {
+        var directory = System.IO.Directory.CreateTempSubdirectory("sxl-issuer-host-").FullName;
+        var settings = new IssuerSettings
+        {
+            DataDirectory = Path.Combine(directory, "data"),
+            Name = TestIssuer.IssuerName,
+            Devnet = true,
+            Windows = KeyWindowPolicy.Devnet,
+        };
+        settings = configure?.Invoke(settings) ?? settings;
+        var ledger = new DevelopmentLedger(TimeProvider.System);
+        var key = await SeedKeyAsync(settings, ledger);
+        var endpoints = new IssuerEndpoints
+        {
+            Http = new IPEndPoint(IPAddress.Loopback, FreePort.Next()),
+            Grpc = new IPEndPoint(IPAddress.Loopback, FreePort.Next()),
+            TlsOnLoopback = tls,
+        };
+        var app = await IssuerHost.BuildAsync(settings, endpoints, ledger, null);
+        await app.StartAsync();
+        using var certificate = SelfSignedCertificate.LoadOrCreate(settings.DataDirectory, settings.Name);
+        return new IssuerServer(app, directory, endpoints, CertificateFingerprint.Sha256(certificate), key);
+    }
+
+    /// <summary>Puts a shared key into a fresh data directory as the issuing key, so the host generates none.</summary>
+    public static async Task<TokenPublicKey> SeedKeyAsync(IssuerSettings settings, ILedgerView ledger, int sharedKey = 1)
+    {
+        await DataDirectory.OpenAsync(settings, IssuerMode.Development, null);
+        using var key = SharedKeys.Get(sharedKey);
+        var keyId = "0x" + key.PublicKey.KeyIdHex;
+        using (var files = new KeyFiles(settings.DataDirectory, settings.KeyPassphrase))
+        {
+            files.Save(keyId, key);
+        }
+
+        await using var db = new IssuerDbContext(IssuerDatabase.Options(settings.DatabasePath));
+        var now = await ledger.LatestBlockTimeAsync(default);
+        db.TokenKeys.Add(new TokenKeyRow
+        {
+            Id = keyId,
+            Spki = key.PublicKey.ExportSpki(),
+            UsableFrom = now - 1,
+            IssueUntil = now - 1 + (long)settings.Windows.IssueWindow.TotalSeconds,
+            RedeemUntil = now - 1 + (long)(settings.Windows.IssueWindow + settings.Windows.RedeemWindow).TotalSeconds,
+            Anchoring = KeyAnchoring.Local,
+            CreatedAt = now,
+        });
+        await db.SaveChangesAsync();
+        return key.PublicKey;
+    }
+
+    /// <summary>A TLS handler that trusts exactly this server's certificate.</summary>
+    public SocketsHttpHandler PinnedHandler() => new()
+    {
+        EnableMultipleHttp2Connections = true,
+        SslOptions = new SslClientAuthenticationOptions
+        {
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => CertificateFingerprint.Matches(certificate, _fingerprint),
+        },
+    };
+
+    public GrpcChannel Channel() => GrpcChannel.ForAddress(GrpcUrl, new GrpcChannelOptions { HttpHandler = PinnedHandler() });
+
+    public HttpClient Http() => new(PinnedHandler()) { BaseAddress = HttpUrl };
+
+    public async Task<IReadOnlyList<CardCode>> CreateCardsAsync(ulong credits, int count = 1)
+    {
+        var (codes, batch) = CardMint.Generate("vendor-1", credits, count, 1);
+        await using var scope = _app.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new ImportCards(batch, BatchOrigin.Created));
+        return codes;
+    }
+
+    public async Task<CardInfo> CardAsync(CardCode code)
+    {
+        await using var scope = _app.Services.CreateAsyncScope();
+        return (await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new GetCardInfo(code.ComputeHash())))!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Harmless.
+        }
+    }
+}
+
+/// <summary>One shared server for a test class (cards are per test, so tests do not interfere).</summary>
+public sealed class IssuerServerFixture : IAsyncLifetime
+{
+    public IssuerServer Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await IssuerServer.StartAsync();
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+}
