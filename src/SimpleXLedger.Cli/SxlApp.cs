@@ -14,6 +14,7 @@ public static class SxlApp
         root.Subcommands.Add(QueueCommands.Build());
         root.Subcommands.Add(VendorCommands.Build());
         root.Subcommands.Add(IssuerCommands.Build());
+        root.Subcommands.Add(LedgerCommands.Build());
         return root;
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Nethereum.ABI.FunctionEncoding.Attributes;
 using Nethereum.Contracts;
+using Nethereum.Hex.HexConvertors.Extensions;
 using Nethereum.Hex.HexTypes;
 using Nethereum.JsonRpc.Client;
 using Nethereum.RPC.Eth.DTOs;
@@ -225,7 +226,7 @@ public sealed class ChainConnection : IDisposable
                 throw;
             }
 
-            var hash = TransactionUtils.CalculateTransactionHash(signed);
+            var hash = TransactionUtils.CalculateTransactionHash(signed).EnsureHexPrefix();
             try
             {
                 await RetryAsync(
