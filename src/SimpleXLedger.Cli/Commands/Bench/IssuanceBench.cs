@@ -1,0 +1,297 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Google.Protobuf;
+using Grpc.Net.Client;
+using SimpleXLedger.Hosting.Tls;
+using SimpleXLedger.Protos.Issuer;
+using SimpleXLedger.Tokens;
+using IssuerClient = SimpleXLedger.Protos.Issuer.Issuer.IssuerClient;
+
+namespace SimpleXLedger.Cli.Commands.Bench;
+
+/// <summary>
+/// <c>sxl bench issuance</c>: tokens per second from one issuer process (<c>sxl issuer serve</c>, a child process,
+/// gRPC over TLS on loopback, card debits committed to SQLite with full sync), fed by clients in this process
+/// that send pre-blinded batches of 100. Baseline in the same run: <c>openssl speed -multi &lt;cores&gt; rsa2048</c>.
+/// </summary>
+internal static partial class IssuanceBench
+{
+    private const string IssuerName = "bench.issuer.local";
+
+    public static Command Build()
+    {
+        var seconds = new Option<int>("--seconds") { Description = "Measured seconds (after a 2 s warm-up); the OpenSSL baseline runs as long.", DefaultValueFactory = _ => 10 };
+        var clients = new Option<int>("--clients") { Description = "Concurrent gRPC clients (default: 2 per core).", DefaultValueFactory = _ => 2 * Environment.ProcessorCount };
+        var batch = new Option<int>("--batch") { Description = "Token requests per redemption.", DefaultValueFactory = _ => 100 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var command = new Command("issuance", "Issuer throughput against the raw OpenSSL RSA-2048 private-op rate on the same cores (goal: at least 85%).")
+        {
+            seconds, clients, batch, json,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var n = parse.GetValue(seconds);
+            var c = parse.GetValue(clients);
+            var b = parse.GetValue(batch);
+            if (n <= 0 || c <= 0 || b is <= 0 or > 1000)
+            {
+                await Console.Error.WriteLineAsync("error: --seconds and --clients must be positive, --batch between 1 and 1000");
+                return ExitCodes.Usage;
+            }
+
+            try
+            {
+                var result = await RunAsync(n, c, b, cancellationToken);
+                if (parse.GetValue(json))
+                {
+                    await Console.Out.WriteLineAsync(JsonSerializer.Serialize(result, JsonOptions));
+                }
+                else
+                {
+                    await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"issuance: {result.TokensPerSecond:F0} tokens/s; openssl rsa2048 sign: {result.OpensslRsa2048SignPerSecond:F0}/s on {result.Cores} cores; ratio {result.Ratio:P1} (goal 85%)"));
+                }
+
+                return ExitCodes.Ok;
+            }
+            catch (BenchException e)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return ExitCodes.Failed;
+            }
+        });
+        return command;
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    internal sealed record Result(
+        double TokensPerSecond,
+        double OpensslRsa2048SignPerSecond,
+        double Ratio,
+        int Cores,
+        int Clients,
+        int Batch,
+        int Seconds,
+        long Tokens,
+        string Issuer,
+        string Baseline);
+
+    private static async Task<Result> RunAsync(int seconds, int clientCount, int batchSize, CancellationToken cancellationToken)
+    {
+        var cores = Environment.ProcessorCount;
+        var root = System.IO.Directory.CreateTempSubdirectory("sxl-bench-issuance-");
+        try
+        {
+            var data = Path.Combine(root.FullName, "data");
+
+            // One card big enough for the whole run (devnet: denomination 1).
+            var created = await RunSxlAsync(["issuer", "cards", "create", "--data", data, "--vendor", "bench", "--value", "1000000000", "--count", "1"], cancellationToken);
+            var code = created.Trim();
+
+            var http = FreeLoopbackPort();
+            var grpc = FreeLoopbackPort();
+            using var issuer = StartSxl(["issuer", "serve", "--data", data, "--name", IssuerName, "--http", $"127.0.0.1:{http}", "--grpc", $"127.0.0.1:{grpc}", "--devnet", "--tls"]);
+            var ready = await ReadyLineAsync(issuer, TimeSpan.FromSeconds(60), cancellationToken);
+            var url = ready.Split(' ').Single(p => p.StartsWith("grpc=", StringComparison.Ordinal))[5..];
+            using var certificate = SelfSignedCertificate.LoadOrCreate(data, IssuerName);
+            var fingerprint = CertificateFingerprint.Sha256(certificate);
+
+            try
+            {
+                var channels = Enumerable.Range(0, clientCount).Select(_ => GrpcChannel.ForAddress(url, new GrpcChannelOptions
+                {
+                    HttpHandler = new SocketsHttpHandler
+                    {
+                        SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, c, _, _) => CertificateFingerprint.Matches(c, fingerprint) },
+                    },
+                    MaxReceiveMessageSize = 4 * 1024 * 1024,
+                })).ToList();
+                try
+                {
+                    var directory = await new IssuerClient(channels[0]).GetDirectoryAsync(new GetDirectoryRequest(), cancellationToken: cancellationToken);
+                    var key = TokenPublicKey.FromSpki(directory.TokenKey.Span);
+
+                    // Pre-blinded: each client blinds its batch once and sends it again and again under new request ids
+                    // (each send is a real debit and real signatures).
+                    var batches = channels.Select(_ => Enumerable.Range(0, batchSize)
+                        .Select(_ => ByteString.CopyFrom(TokenClient.CreateRequest(key, TokenChallenge.ForNetwork(IssuerName)).Request.ToArray()))
+                        .ToList()).ToList();
+
+                    var tokens = await DriveAsync(channels, batches, code, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(seconds), cancellationToken);
+                    var tokensPerSecond = tokens / (double)seconds;
+                    var openssl = await OpensslSignPerSecondAsync(seconds, cores, cancellationToken);
+                    return new Result(
+                        Math.Round(tokensPerSecond, 1),
+                        openssl,
+                        Math.Round(tokensPerSecond / openssl, 3),
+                        cores,
+                        clientCount,
+                        batchSize,
+                        seconds,
+                        tokens,
+                        "child process `sxl issuer serve --devnet --tls`: gRPC over TLS on loopback, debits committed to SQLite (WAL, synchronous=FULL)",
+                        $"openssl speed -seconds {seconds} -multi {cores} rsa2048 (sign/s), run after the issuer phase");
+                }
+                finally
+                {
+                    foreach (var channel in channels)
+                    {
+                        channel.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                Stop(issuer);
+            }
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            root.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>Every client redeems its batch in a loop; counts tokens received inside the measured window.</summary>
+    private static async Task<long> DriveAsync(List<GrpcChannel> channels, List<List<ByteString>> batches, string code, TimeSpan warmUp, TimeSpan measured, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var measureFrom = warmUp;
+        var measureUntil = warmUp + measured;
+        long counted = 0;
+        var loops = channels.Select((channel, i) => Task.Run(async () =>
+        {
+            var client = new IssuerClient(channel);
+            while (clock.Elapsed < measureUntil)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var request = new RedeemRequest { CardCode = code, RequestId = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(16)) };
+                request.TokenRequests.AddRange(batches[i]);
+                var reply = await client.RedeemAsync(request, cancellationToken: cancellationToken);
+                var done = clock.Elapsed;
+                if (done >= measureFrom && done < measureUntil)
+                {
+                    Interlocked.Add(ref counted, reply.TokenResponses.Count);
+                }
+            }
+        }, cancellationToken)).ToList();
+        await Task.WhenAll(loops);
+        return counted;
+    }
+
+    /// <summary>Runs <c>openssl speed</c> and reads the sign/s of its "rsa 2048 bits" summary line.</summary>
+    private static async Task<double> OpensslSignPerSecondAsync(int seconds, int cores, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo("openssl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "speed", "-seconds", seconds.ToString(CultureInfo.InvariantCulture), "-multi", cores.ToString(CultureInfo.InvariantCulture), "rsa2048" })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(info) ?? throw new BenchException("cannot start openssl");
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        _ = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        return ParseOpensslSignPerSecond(await stdout) ?? throw new BenchException("no 'rsa 2048 bits' line in openssl speed's output");
+    }
+
+    /// <summary>"rsa 2048 bits 0.000653s 0.000012s   1532.0  80069.0" → 1532.0.</summary>
+    internal static double? ParseOpensslSignPerSecond(string output)
+    {
+        var match = OpensslLine().Match(output);
+        return match.Success ? double.Parse(match.Groups["sign"].Value, CultureInfo.InvariantCulture) : null;
+    }
+
+    [GeneratedRegex(@"^rsa\s+2048 bits\s+\S+s\s+\S+s\s+(?<sign>[0-9.]+)\s+[0-9.]+\s*$", RegexOptions.Multiline)]
+    private static partial Regex OpensslLine();
+
+    private static async Task<string> RunSxlAsync(string[] arguments, CancellationToken cancellationToken)
+    {
+        using var process = StartSxl(arguments);
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+        {
+            throw new BenchException($"sxl {arguments[0]} {arguments[1]} {arguments[2]} failed: {await stderr}");
+        }
+
+        return await stdout;
+    }
+
+    /// <summary>Another <c>sxl</c> process from the same build (the apphost next to this assembly, or dotnet + sxl.dll).</summary>
+    private static Process StartSxl(IEnumerable<string> arguments)
+    {
+        var apphost = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "sxl.exe" : "sxl");
+        var info = File.Exists(apphost) ? new ProcessStartInfo(apphost) : new ProcessStartInfo("dotnet");
+        if (!File.Exists(apphost))
+        {
+            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sxl.dll"));
+        }
+
+        foreach (var a in arguments)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
+        info.Environment.Remove("SXL_CRASH_AT");
+        return Process.Start(info) ?? throw new BenchException("cannot start sxl");
+    }
+
+    private static async Task<string> ReadyLineAsync(Process issuer, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
+        _ = issuer.StandardError.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            while (await issuer.StandardOutput.ReadLineAsync(cts.Token) is { } line)
+            {
+                if (line.StartsWith("issuer ready", StringComparison.Ordinal))
+                {
+                    return line;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new BenchException("the issuer did not start in time");
+        }
+
+        throw new BenchException("the issuer exited before it was ready");
+    }
+
+    private static void Stop(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private sealed class BenchException(string message) : Exception(message);
+}
