@@ -177,6 +177,35 @@ public sealed class ChainConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until no transaction of this account is pending (one sent by an earlier run that crashed
+    /// before its receipt, say), so that what the chain says afterwards is final for this account.
+    /// </summary>
+    public async Task WaitForOwnPendingAsync(CancellationToken ct = default)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(Retry.ReceiptTimeout);
+        var transactions = Web3.Eth.Transactions.GetTransactionCount;
+        while (true)
+        {
+            var pending = await ReadAsync(() => transactions.SendRequestAsync(Address, BlockParameter.CreatePending()), timeout.Token);
+            var mined = await ReadAsync(() => transactions.SendRequestAsync(Address, BlockParameter.CreateLatest()), timeout.Token);
+            if (pending.Value <= mined.Value)
+            {
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(Retry.PollInterval, timeout.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new TimeoutException($"transactions of {Address} still pending after {Retry.ReceiptTimeout}");
+            }
+        }
+    }
+
     /// <summary>Decoded events of one type from a contract, from a block up to the newest block with enough confirmations.</summary>
     public async Task<EventPage<TEvent>> GetEventsAsync<TEvent>(string contract, ulong fromBlock, int confirmations = 1, CancellationToken ct = default)
         where TEvent : IEventDTO, new()

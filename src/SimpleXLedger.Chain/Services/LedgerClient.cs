@@ -164,6 +164,8 @@ public sealed class LedgerClient
     public async Task<EpochPostResult> PostEpochAsync(EpochPost post, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(post);
+        // A post sent before a crash may still be pending: let it land before reading the chain.
+        await Connection.WaitForOwnPendingAsync(ct);
         var existing = await GetEpochAsync(post.Epoch, ct);
         if (existing.Live)
         {

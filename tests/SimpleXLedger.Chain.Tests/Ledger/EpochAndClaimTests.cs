@@ -99,6 +99,44 @@ public sealed class EpochAndClaimTests(AnvilFixture anvil, ITestOutputHelper out
     }
 
     [Fact]
+    public async Task A_post_still_pending_from_before_a_crash_is_waited_for_and_not_sent_again()
+    {
+        using var s = await LedgerScenario.CreateAsync(anvil);
+        await s.FundAndIssueAsync(credits: 1_000, issued: 500);
+        var post = s.PostOf(s.Payouts(1, (DevAccounts.OperatorA.Address, 300)), 1);
+        var rpc = s.Governance.Connection;
+        await rpc.RpcAsync<object>("evm_setAutomine", false);
+        try
+        {
+            // The crashed run: signed and sent, never saw a receipt; the transaction sits in the pool.
+            var handler = s.Clearing.Connection.Web3.Eth.GetContractTransactionHandler<PostEpochFunction>();
+            var message = new PostEpochFunction { Epoch = 1, Root = post.Root, Total = post.Total, OperatorTotal = post.OperatorTotal, LeavesHash = post.LeavesHash, Gas = 200_000 };
+            var signed = await handler.SignTransactionAsync(s.Deployment.Ledger, message);
+            await s.Clearing.Connection.Web3.Eth.Transactions.SendRawTransaction.SendRequestAsync(signed);
+
+            // The restarted run posts the same epoch; the pending one is mined meanwhile.
+            var restarted = await s.ClientAsync(DevAccounts.ClearingHouse);
+            var posting = restarted.PostEpochAsync(post);
+            for (var i = 0; i < 200 && !posting.IsCompleted; i++)
+            {
+                await rpc.RpcAsync<object>("evm_mine");
+                await Task.WhenAny(posting, Task.Delay(20));
+            }
+
+            var result = await posting;
+            Assert.True(result.AlreadyPosted);
+        }
+        finally
+        {
+            await rpc.RpcAsync<object>("evm_setAutomine", true);
+        }
+
+        Assert.Single((await s.Clearing.GetEventsAsync<EpochPostedEvent>(0)).Events);
+        Assert.Equal(2UL, await s.Clearing.NextEpochAsync());
+        await s.AssertInvariantAsync();
+    }
+
+    [Fact]
     public async Task Claims_pay_each_leaf_once_after_the_window_and_refuse_bad_proofs()
     {
         using var s = await LedgerScenario.CreateAsync(anvil);

@@ -111,6 +111,27 @@ public sealed class GovernanceTests(AnvilFixture anvil)
     }
 
     [Fact]
+    public async Task A_replaced_clearing_house_gets_its_bond_back_only_after_its_epochs_can_no_longer_be_disputed()
+    {
+        using var s = await LedgerScenario.CreateAsync(anvil);
+        var house = DevAccounts.ClearingHouse.Address;
+        await s.StepAsync(() => s.Clearing.DepositBondAsync(5_000));
+        await s.StepAsync(() => s.Clearing.WithdrawBondAsync(5_000)); // the serving house keeps the minimum
+        await s.RefusedAsync("BondTooSmall", () => s.Clearing.WithdrawBondAsync(1));
+
+        await s.StepAsync(() => s.Governance.ProposeRoleChangeAsync(LedgerRole.ClearingHouse, DevAccounts.Users[2].Address));
+        await s.AdvanceAsync(s.Parameters.RoleChangeDelay);
+        await s.StepAsync(() => s.Stranger.ExecuteRoleChangeAsync(LedgerRole.ClearingHouse));
+        var bond = await s.Clearing.BondOfAsync(house);
+        await s.RefusedAsync("BondLocked", () => s.Clearing.WithdrawBondAsync(bond));
+        await s.AdvanceAsync(s.Parameters.PostDeadline + s.Parameters.DisputeWindow + s.Parameters.AnswerWindow);
+        var wallet = await s.Clearing.TokenBalanceAsync(house);
+        await s.StepAsync(() => s.Clearing.WithdrawBondAsync(bond));
+        Assert.Equal(wallet + bond, await s.Clearing.TokenBalanceAsync(house));
+        Assert.Equal(0, (await s.Clearing.GetAccountsAsync()).BondsHeld.Sign);
+    }
+
+    [Fact]
     public async Task No_role_can_take_escrow_money_directly()
     {
         // The ABI has no function that sends escrow anywhere but to payees (claims), vendors (their own
