@@ -1,0 +1,62 @@
+using System.Diagnostics.Metrics;
+using SimpleXLedger.Clearing.Redemption;
+
+namespace SimpleXLedger.Clearing;
+
+/// <summary>
+/// The clearing house's metrics (meter <c>SimpleXLedger.Clearing</c>): tokens by outcome, batches, and the
+/// proof-of-liabilities alarm (tokens refused because their key's anchored issued total is used up).
+/// </summary>
+public sealed class ClearingMetrics : IDisposable
+{
+    public const string MeterName = "SimpleXLedger.Clearing";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _tokens;
+    private readonly Counter<long> _batches;
+    private readonly Counter<long> _overIssued;
+    private long _overIssuedTotal;
+
+    public ClearingMetrics()
+    {
+        _meter = new Meter(MeterName);
+        _tokens = _meter.CreateCounter<long>("sxl.clearing.tokens", description: "Tokens redeemed, by outcome");
+        _batches = _meter.CreateCounter<long>("sxl.clearing.batches", description: "Batches answered (replays included)");
+        _overIssued = _meter.CreateCounter<long>("sxl.clearing.over_issued", description: "ALARM: tokens refused beyond their key's anchored issued total");
+    }
+
+    /// <summary>Tokens refused as over-issued since start (the alarm's count).</summary>
+    public long OverIssuedTotal => Interlocked.Read(ref _overIssuedTotal);
+
+    public void Batch(IReadOnlyList<TokenOutcomeCode> outcomes, bool replayed)
+    {
+        ArgumentNullException.ThrowIfNull(outcomes);
+        _batches.Add(1, new KeyValuePair<string, object?>("replayed", replayed));
+        if (replayed)
+        {
+            return;
+        }
+
+        Span<int> counts = stackalloc int[16];
+        foreach (var o in outcomes)
+        {
+            counts[(int)o & 15]++;
+        }
+
+        for (var i = 0; i < counts.Length; i++)
+        {
+            if (counts[i] > 0)
+            {
+                _tokens.Add(counts[i], new KeyValuePair<string, object?>("outcome", ((TokenOutcomeCode)i).ToString()));
+            }
+        }
+    }
+
+    public void OverIssued(int count, string keyIdHex)
+    {
+        Interlocked.Add(ref _overIssuedTotal, count);
+        _overIssued.Add(count, new KeyValuePair<string, object?>("key", keyIdHex));
+    }
+
+    public void Dispose() => _meter.Dispose();
+}

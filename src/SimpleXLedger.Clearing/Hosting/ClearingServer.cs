@@ -1,0 +1,167 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Mediator;
+using SimpleXLedger.Clearing.Client;
+using SimpleXLedger.Clearing.Epochs;
+using SimpleXLedger.Clearing.Maintenance;
+using SimpleXLedger.Clearing.Receipts;
+using SimpleXLedger.Clearing.Registry;
+using SimpleXLedger.Clearing.Storage;
+using SimpleXLedger.Hosting.Tls;
+
+namespace SimpleXLedger.Clearing.Hosting;
+
+/// <summary>Where the clearing house listens.</summary>
+public sealed record ClearingEndpoint
+{
+    public IPEndPoint Grpc { get; init; } = new(IPAddress.Loopback, 5224);
+
+    /// <summary>Host name written in the address (defaults to the listen address).</summary>
+    public string? PublicHost { get; init; }
+}
+
+/// <summary>
+/// A running clearing house: its database migrated, gRPC on HTTP/2 with TLS under its persisted self-signed
+/// certificate (the address pins it), and a maintenance loop that advances epochs and drops expired keys' nonces.
+/// </summary>
+public sealed class ClearingServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _maintenance;
+
+    private ClearingServer(WebApplication app, ClearingAddress address, ClearingSettings settings)
+    {
+        _app = app;
+        Address = address;
+        _maintenance = MaintenanceLoopAsync(settings.MaintenanceInterval);
+    }
+
+    /// <summary>The pinned address, <c>sxl://fingerprint@host:port</c>.</summary>
+    public ClearingAddress Address { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public ClearingIdentity Identity => _app.Services.GetRequiredService<ClearingIdentity>();
+
+    public ClearingMetrics Metrics => _app.Services.GetRequiredService<ClearingMetrics>();
+
+    public static async Task<ClearingServer> StartAsync(
+        ClearingSettings settings,
+        ClearingEndpoint endpoint,
+        ClearingDatabase database,
+        IKeyRegistry registry,
+        ClearingIdentity identity,
+        Action<ILoggingBuilder>? logging = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(database);
+        settings.Validate();
+        Directory.CreateDirectory(settings.DataDirectory);
+        await database.MigrateAsync(cancellationToken);
+        var certificate = SelfSignedCertificate.LoadOrCreate(settings.DataDirectory, "sxl-clearing");
+        var fingerprint = CertificateFingerprint.Sha256(certificate);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        logging?.Invoke(builder.Logging);
+        builder.Services.AddClearingCore(settings, database, registry, identity);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 8 * 1024 * 1024;
+            kestrel.Listen(endpoint.Grpc, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                listen.UseHttps(certificate);
+            });
+        });
+        builder.Services.AddGrpc(o =>
+        {
+            // A full batch of tokens and its envelope.
+            o.MaxReceiveMessageSize = (settings.MaxBatch * 400) + (64 * 1024);
+            o.EnableDetailedErrors = false;
+        });
+
+        var app = builder.Build();
+        app.MapGrpcService<ClearingGrpcService>();
+        await app.StartAsync(cancellationToken);
+        try
+        {
+            // Open an epoch at once when the registry answers (otherwise the first batch does).
+            try
+            {
+                var snapshot = await registry.GetSnapshotAsync(cancellationToken);
+                await app.Services.GetRequiredService<EpochSchedule>().EnsureOpenAsync(snapshot.Now, cancellationToken);
+            }
+            catch (RegistryUnavailableException)
+            {
+            }
+
+            var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            var port = new Uri(bound).Port;
+            var host = endpoint.PublicHost ?? (endpoint.Grpc.Address.Equals(IPAddress.Any) ? "127.0.0.1" : endpoint.Grpc.Address.ToString());
+            return new ClearingServer(app, new ClearingAddress(fingerprint, host, port), settings);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Advances epochs and drops expired keys' spent rows now (tests move the registry's clock, then call this).</summary>
+    public async Task MaintainAsync(CancellationToken cancellationToken = default)
+    {
+        var registry = Services.GetRequiredService<IKeyRegistry>();
+        var snapshot = await registry.GetSnapshotAsync(cancellationToken);
+        await Services.GetRequiredService<EpochSchedule>().EnsureOpenAsync(snapshot.Now, cancellationToken);
+        await using var scope = Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new PurgeExpiredKeys(snapshot.Now), cancellationToken);
+    }
+
+    private async Task MaintenanceLoopAsync(TimeSpan interval)
+    {
+        var logger = _app.Services.GetRequiredService<ILoggerFactory>().CreateLogger<ClearingServer>();
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token))
+            {
+                try
+                {
+                    await MaintainAsync(_stopping.Token);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning("maintenance failed: {Error}: {Message}", e.GetType().Name, e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        await _maintenance;
+        using (var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            await _app.StopAsync(stopTimeout.Token);
+        }
+
+        await _app.DisposeAsync();
+        _stopping.Dispose();
+    }
+}

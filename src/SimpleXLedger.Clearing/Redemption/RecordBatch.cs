@@ -1,0 +1,266 @@
+using System.Data.Common;
+using Mediator;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Logging;
+using SimpleXLedger.Clearing.Pipeline;
+using SimpleXLedger.Clearing.Storage;
+
+namespace SimpleXLedger.Clearing.Redemption;
+
+/// <summary>
+/// Records a verified batch in one transaction: the batch row (its id is the idempotency key), the nonces in
+/// the spent-set (first redemption wins), each key's accepted count against the issuer's anchored total
+/// (proof of liabilities), and the payee's running count in the open epoch (the receipt's acceptedInEpoch).
+/// When the batch id is already recorded nothing is written and the stored batch comes back.
+/// </summary>
+public sealed record RecordBatch(
+    byte[] BatchId,
+    long OperatorId,
+    string Payee,
+    byte[] RedeemerId,
+    byte[] TokensDigest,
+    TokenOutcomeCode[] Outcomes,
+    IReadOnlyList<Candidate> Candidates,
+    ulong Now)
+    : ICommand<BatchRecord>, ITransactional, ILogSummary
+{
+    public string LogSummary => $"batch={Convert.ToHexStringLower(BatchId.AsSpan(0, 8))} operator={OperatorId} tokens={Outcomes.Length} verified={Candidates.Count}";
+}
+
+/// <summary>A batch as recorded (now or by an earlier call with the same id).</summary>
+public sealed record BatchRecord(
+    bool Existing,
+    long OperatorId,
+    byte[] RedeemerId,
+    byte[] TokensDigest,
+    string Payee,
+    ulong Epoch,
+    int Accepted,
+    ulong AcceptedInEpoch,
+    TokenOutcomeCode[] Outcomes) : ILogSummary
+{
+    public string LogSummary => $"{(Existing ? "existing" : "recorded")} epoch={Epoch} accepted={Accepted} inEpoch={AcceptedInEpoch}";
+}
+
+/// <summary>No epoch is open (they are advanced before every batch; only a concurrent close can race it).</summary>
+public sealed class NoOpenEpochException : Exception
+{
+    public NoOpenEpochException()
+        : base("no epoch is open for redemptions")
+    {
+    }
+
+    public NoOpenEpochException(string message)
+        : base(message)
+    {
+    }
+
+    public NoOpenEpochException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+public sealed class RecordBatchHandler(ClearingDbContext db, ClearingDatabase database, ClearingMetrics metrics, ILogger<RecordBatchHandler> logger)
+    : ICommandHandler<RecordBatch, BatchRecord>
+{
+    public async ValueTask<BatchRecord> Handle(RecordBatch command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var sql = database.Sql;
+        var connection = db.Database.GetDbConnection();
+        var transaction = db.Database.CurrentTransaction?.GetDbTransaction()
+            ?? throw new InvalidOperationException("RecordBatch runs inside the transaction behaviour");
+
+        // 1. The open epoch (shared lock on PostgreSQL until commit).
+        long epoch;
+        await using (var select = SpentSetSql.Command(connection, transaction, sql.SelectOpenEpoch))
+        {
+            epoch = await select.ExecuteScalarAsync(cancellationToken) is { } e and not DBNull ? Convert.ToInt64(e, System.Globalization.CultureInfo.InvariantCulture) : throw new NoOpenEpochException();
+        }
+
+        // 2. The batch row: its unique id makes the whole batch idempotent.
+        var outcomes = (TokenOutcomeCode[])command.Outcomes.Clone();
+        long seq;
+        await using (var insert = SpentSetSql.Command(connection, transaction, SpentSetSql.InsertBatch))
+        {
+            SpentSetSql.Add(insert, "@batch_id", command.BatchId);
+            SpentSetSql.Add(insert, "@operator_id", command.OperatorId);
+            SpentSetSql.Add(insert, "@redeemer_id", command.RedeemerId);
+            SpentSetSql.Add(insert, "@tokens_digest", command.TokensDigest);
+            SpentSetSql.Add(insert, "@payee", command.Payee);
+            SpentSetSql.Add(insert, "@epoch", epoch);
+            SpentSetSql.Add(insert, "@token_count", outcomes.Length);
+            SpentSetSql.Add(insert, "@outcomes", ToBytes(outcomes));
+            SpentSetSql.Add(insert, "@recorded_at", (long)command.Now);
+            var batchSeq = await insert.ExecuteScalarAsync(cancellationToken);
+            if (batchSeq is null or DBNull)
+            {
+                return await LoadExistingAsync(connection, transaction, command.BatchId, cancellationToken)
+                    ?? throw new InvalidOperationException("the batch id conflicted but its row is not visible");
+            }
+
+            seq = Convert.ToInt64(batchSeq, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        // 3. The spent-set: in-batch duplicates are spent at once; the rest go in sorted by (key, nonce),
+        //    so concurrent transactions on PostgreSQL lock rows in one order and never deadlock on them.
+        var unique = new List<Candidate>(command.Candidates.Count);
+        var seen = new HashSet<(int, string)>();
+        foreach (var c in command.Candidates)
+        {
+            if (seen.Add((c.KeyNo, Convert.ToHexString(c.Nonce))))
+            {
+                unique.Add(c);
+            }
+            else
+            {
+                outcomes[c.Index] = TokenOutcomeCode.Spent;
+            }
+        }
+
+        unique.Sort(static (a, b) => a.KeyNo != b.KeyNo ? a.KeyNo.CompareTo(b.KeyNo) : a.Nonce.AsSpan().SequenceCompareTo(b.Nonce));
+        var inserted = new HashSet<(int, string)>();
+        for (var start = 0; start < unique.Count; start += SpentSetSql.RowsPerInsert)
+        {
+            var count = Math.Min(SpentSetSql.RowsPerInsert, unique.Count - start);
+            await using var insert = SpentSetSql.Command(connection, transaction, sql.InsertSpent(count));
+            for (var i = 0; i < count; i++)
+            {
+                SpentSetSql.Add(insert, $"@k{i}", unique[start + i].KeyNo);
+                SpentSetSql.Add(insert, $"@n{i}", unique[start + i].Nonce);
+            }
+
+            SpentSetSql.Add(insert, "@batch_seq", seq);
+            await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                inserted.Add((reader.GetInt32(0), Convert.ToHexString((byte[])reader.GetValue(1))));
+            }
+        }
+
+        var accepted = new List<Candidate>(inserted.Count);
+        foreach (var c in unique)
+        {
+            if (inserted.Contains((c.KeyNo, Convert.ToHexString(c.Nonce))))
+            {
+                accepted.Add(c);
+            }
+            else
+            {
+                outcomes[c.Index] = await SpentByAsync(connection, transaction, c, command, cancellationToken);
+            }
+        }
+
+        // 4. Proof of liabilities: never more tokens accepted under a key than the issuer anchored as issued.
+        foreach (var group in accepted.GroupBy(c => c.KeyNo).OrderBy(g => g.Key))
+        {
+            var added = group.Count();
+            long total;
+            await using (var update = SpentSetSql.Command(connection, transaction, SpentSetSql.AddAcceptedToKey))
+            {
+                SpentSetSql.Add(update, "@n", (long)added);
+                SpentSetSql.Add(update, "@key_no", group.Key);
+                total = Convert.ToInt64(await update.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            var issued = (long)Math.Min(group.First().Key.Issued, long.MaxValue);
+            if (total <= issued)
+            {
+                continue;
+            }
+
+            // Over the anchored total: the last tokens of this batch under the key are refused and unrecorded.
+            var excess = (int)Math.Min(added, total - issued);
+            var refused = group.OrderBy(c => c.Index).TakeLast(excess).ToList();
+            foreach (var c in refused)
+            {
+                await using var delete = SpentSetSql.Command(connection, transaction, SpentSetSql.DeleteSpent);
+                SpentSetSql.Add(delete, "@key_no", c.KeyNo);
+                SpentSetSql.Add(delete, "@nonce", c.Nonce);
+                await delete.ExecuteNonQueryAsync(cancellationToken);
+                outcomes[c.Index] = TokenOutcomeCode.OverIssued;
+            }
+
+            await using (var undo = SpentSetSql.Command(connection, transaction, SpentSetSql.AddAcceptedToKey))
+            {
+                SpentSetSql.Add(undo, "@n", -(long)excess);
+                SpentSetSql.Add(undo, "@key_no", group.Key);
+                await undo.ExecuteScalarAsync(cancellationToken);
+            }
+
+            metrics.OverIssued(excess, group.First().Key.KeyIdHex);
+            logger.LogError(
+                "ALARM proof of liabilities: {Refused} token(s) under key {KeyId} refused; accepting them would exceed the {Issued} tokens the issuer anchored as issued",
+                excess,
+                group.First().Key.KeyIdHex,
+                issued);
+        }
+
+        // 5. The payee's running count in the epoch: the receipt's acceptedInEpoch.
+        var acceptedCount = outcomes.Count(o => o == TokenOutcomeCode.Accepted);
+        long acceptedInEpoch;
+        await using (var upsert = SpentSetSql.Command(connection, transaction, SpentSetSql.AddAcceptedToPayee))
+        {
+            SpentSetSql.Add(upsert, "@payee", command.Payee);
+            SpentSetSql.Add(upsert, "@epoch", epoch);
+            SpentSetSql.Add(upsert, "@n", (long)acceptedCount);
+            acceptedInEpoch = Convert.ToInt64(await upsert.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        await using (var finish = SpentSetSql.Command(connection, transaction, SpentSetSql.FinishBatch))
+        {
+            SpentSetSql.Add(finish, "@accepted", acceptedCount);
+            SpentSetSql.Add(finish, "@accepted_in_epoch", acceptedInEpoch);
+            SpentSetSql.Add(finish, "@outcomes", ToBytes(outcomes));
+            SpentSetSql.Add(finish, "@seq", seq);
+            await finish.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return new BatchRecord(false, command.OperatorId, command.RedeemerId, command.TokensDigest, command.Payee, (ulong)epoch, acceptedCount, (ulong)acceptedInEpoch, outcomes);
+    }
+
+    /// <summary>Who spent a token already: this same operator and relay (a retry after a crash) or someone else.</summary>
+    private static async Task<TokenOutcomeCode> SpentByAsync(DbConnection connection, DbTransaction transaction, Candidate c, RecordBatch command, CancellationToken ct)
+    {
+        await using var select = SpentSetSql.Command(connection, transaction, SpentSetSql.SelectSpender);
+        SpentSetSql.Add(select, "@key_no", c.KeyNo);
+        SpentSetSql.Add(select, "@nonce", c.Nonce);
+        await using var reader = await select.ExecuteReaderAsync(ct);
+        if (await reader.ReadAsync(ct)
+            && reader.GetInt64(0) == command.OperatorId
+            && ((byte[])reader.GetValue(1)).AsSpan().SequenceEqual(command.RedeemerId))
+        {
+            return TokenOutcomeCode.AcceptedEarlier;
+        }
+
+        return TokenOutcomeCode.Spent;
+    }
+
+    internal static async Task<BatchRecord?> LoadExistingAsync(DbConnection connection, DbTransaction? transaction, byte[] batchId, CancellationToken ct)
+    {
+        await using var select = SpentSetSql.Command(connection, transaction, SpentSetSql.SelectBatch);
+        SpentSetSql.Add(select, "@batch_id", batchId);
+        await using var reader = await select.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return null;
+        }
+
+        return new BatchRecord(
+            true,
+            reader.GetInt64(0),
+            (byte[])reader.GetValue(1),
+            (byte[])reader.GetValue(2),
+            reader.GetString(3),
+            (ulong)reader.GetInt64(4),
+            reader.GetInt32(5),
+            (ulong)reader.GetInt64(6),
+            FromBytes((byte[])reader.GetValue(7)));
+    }
+
+    private static byte[] ToBytes(TokenOutcomeCode[] outcomes) => outcomes.Select(o => (byte)o).ToArray();
+
+    private static TokenOutcomeCode[] FromBytes(byte[] bytes) => bytes.Select(b => (TokenOutcomeCode)b).ToArray();
+}

@@ -1,0 +1,155 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace SimpleXLedger.Clearing.Storage;
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>
+/// Where the clearing house keeps its state: SQLite (default; one file, WAL, full sync on commit) or
+/// PostgreSQL (a connection string). Both are migrated at start to their checked-in migrations.
+/// </summary>
+public sealed class ClearingDatabase
+{
+    public const string SqliteFileName = "clearing.db";
+
+    private ClearingDatabase(DatabaseProvider provider, string connectionString)
+    {
+        Provider = provider;
+        ConnectionString = connectionString;
+        Sql = new SpentSetSql(provider);
+    }
+
+    public DatabaseProvider Provider { get; }
+
+    public string ConnectionString { get; }
+
+    /// <summary>The hot path's plain SQL for this provider.</summary>
+    public SpentSetSql Sql { get; }
+
+    public static ClearingDatabase Sqlite(string path) => new(DatabaseProvider.Sqlite, new SqliteConnectionStringBuilder
+    {
+        DataSource = path,
+        Mode = SqliteOpenMode.ReadWriteCreate,
+        Cache = SqliteCacheMode.Private,
+        ForeignKeys = true,
+        Pooling = true,
+        DefaultTimeout = 30,
+    }.ToString());
+
+    public static ClearingDatabase Postgres(string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+
+        // Validates the string here (a clear error at start, not at the first batch).
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        return new(DatabaseProvider.Postgres, builder.ConnectionString);
+    }
+
+    /// <summary>For <c>--db sqlite|postgres --connection …</c>: SQLite's file lives in the data directory unless a connection string names another.</summary>
+    public static ClearingDatabase FromOptions(string provider, string? connection, string dataDirectory) => provider.ToUpperInvariant() switch
+    {
+        "SQLITE" => connection is null ? Sqlite(Path.Combine(dataDirectory, SqliteFileName)) : new ClearingDatabase(DatabaseProvider.Sqlite, new SqliteConnectionStringBuilder(connection).ToString()),
+        "POSTGRES" or "POSTGRESQL" => Postgres(connection ?? throw new ArgumentException("--db postgres needs --connection <connection string>")),
+        _ => throw new ArgumentException($"unknown database '{provider}': sqlite or postgres"),
+    };
+
+    public void Configure(DbContextOptionsBuilder options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (Provider == DatabaseProvider.Sqlite)
+        {
+            options.UseSqlite(ConnectionString).AddInterceptors(SqlitePragmas.Instance);
+        }
+        else
+        {
+            options.UseNpgsql(ConnectionString);
+        }
+    }
+
+    /// <summary>Registers <see cref="ClearingDbContext"/> (scoped) as the provider's context.</summary>
+    public void AddTo(IServiceCollection services)
+    {
+        if (Provider == DatabaseProvider.Sqlite)
+        {
+            services.AddDbContext<ClearingDbContext, SqliteClearingDbContext>(Configure, ServiceLifetime.Scoped, ServiceLifetime.Singleton);
+        }
+        else
+        {
+            services.AddDbContext<ClearingDbContext, PostgresClearingDbContext>(Configure, ServiceLifetime.Scoped, ServiceLifetime.Singleton);
+        }
+    }
+
+    public ClearingDbContext CreateContext()
+    {
+        if (Provider == DatabaseProvider.Sqlite)
+        {
+            var builder = new DbContextOptionsBuilder<SqliteClearingDbContext>();
+            Configure(builder);
+            return new SqliteClearingDbContext(builder.Options);
+        }
+        else
+        {
+            var builder = new DbContextOptionsBuilder<PostgresClearingDbContext>();
+            Configure(builder);
+            return new PostgresClearingDbContext(builder.Options);
+        }
+    }
+
+    /// <summary>Creates or upgrades the database to the checked-in migrations (and switches SQLite to WAL).</summary>
+    public async Task MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = CreateContext();
+        await db.Database.MigrateAsync(cancellationToken);
+        if (Provider == DatabaseProvider.Sqlite)
+        {
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+    }
+
+    /// <summary>Sets SQLite's per-connection pragmas whenever a pooled connection opens.</summary>
+    private sealed class SqlitePragmas : DbConnectionInterceptor
+    {
+        public static readonly SqlitePragmas Instance = new();
+
+        public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
+
+        public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+        {
+            Apply(connection);
+            return Task.CompletedTask;
+        }
+
+        private static void Apply(DbConnection connection)
+        {
+            using var command = connection.CreateCommand();
+
+            // A receipt is only given for a batch whose commit reached the disk.
+            command.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;";
+            command.ExecuteNonQuery();
+        }
+    }
+}
+
+/// <summary>For <c>dotnet ef migrations add … --context SqliteClearingDbContext</c> (only the model matters).</summary>
+public sealed class DesignTimeSqliteFactory : IDesignTimeDbContextFactory<SqliteClearingDbContext>
+{
+    public SqliteClearingDbContext CreateDbContext(string[] args) =>
+        (SqliteClearingDbContext)ClearingDatabase.Sqlite(Path.Combine(Path.GetTempPath(), "sxl-clearing-design.db")).CreateContext();
+}
+
+/// <summary>For <c>dotnet ef migrations add … --context PostgresClearingDbContext</c> (no server is contacted).</summary>
+public sealed class DesignTimePostgresFactory : IDesignTimeDbContextFactory<PostgresClearingDbContext>
+{
+    public PostgresClearingDbContext CreateDbContext(string[] args) =>
+        (PostgresClearingDbContext)ClearingDatabase.Postgres("Host=localhost;Database=sxl_clearing_design").CreateContext();
+}

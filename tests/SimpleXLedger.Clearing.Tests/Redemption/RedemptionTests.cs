@@ -1,0 +1,400 @@
+using SimpleXLedger.Chain.Devnet;
+using SimpleXLedger.Chain.Receipts;
+using SimpleXLedger.Clearing.Operators;
+using SimpleXLedger.Clearing.Redemption;
+using SimpleXLedger.Clearing.Storage;
+using SimpleXLedger.Clearing.Tests.Support;
+using Microsoft.EntityFrameworkCore;
+
+namespace SimpleXLedger.Clearing.Tests.Redemption;
+
+/// <summary>
+/// Redemption against the spent-set, the registry and the issued totals. The same tests run on SQLite and on a
+/// real PostgreSQL server (see the two subclasses); every test has a fresh database.
+/// </summary>
+public abstract class RedemptionTests
+{
+    protected abstract Task<ClearingDatabase> NewDatabaseAsync();
+
+    private async Task<ClearingHarness> HarnessAsync(Func<ManualClock, IEnumerable<Registry.RegisteredKey>>? keys = null) =>
+        await ClearingHarness.CreateAsync(await NewDatabaseAsync(), keys);
+
+    private static ulong Start => 1_800_000_000;
+
+    [Fact]
+    public async Task Valid_tokens_are_accepted_with_a_receipt_signed_by_the_clearing_house_and_a_count_running_in_the_epoch()
+    {
+        await using var h = await HarnessAsync();
+        using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+
+        var first = await h.RedeemAsync(op, TokenPool.ASlice(0, 5));
+        Assert.Equal(RedeemStatus.Recorded, first.Status);
+        Assert.All(first.Outcomes, o => Assert.Equal(TokenOutcomeCode.Accepted, o));
+        Assert.Equal(5, first.Accepted);
+        var receipt = first.Receipt!;
+        Assert.Equal((DevAccounts.OperatorA.Address, 1UL, 5UL), (receipt.Receipt.Payee, receipt.Receipt.Epoch, receipt.Receipt.AcceptedInEpoch));
+        Assert.True(h.Identity.Signer.Verify(receipt, DevAccounts.ClearingHouse.Address));
+        Assert.False(h.Identity.Signer.Verify(receipt with { Receipt = receipt.Receipt with { AcceptedInEpoch = 6 } }, DevAccounts.ClearingHouse.Address));
+
+        var second = await h.RedeemAsync(op, TokenPool.ASlice(5, 3));
+        Assert.Equal(8UL, second.Receipt!.Receipt.AcceptedInEpoch);
+        Assert.Equal(8, await h.SpentRowsAsync());
+        Assert.Equal(8, await h.PayeeAcceptedAsync(op.Payee, 1));
+        Assert.Equal(8, await h.KeyAcceptedAsync(TestTokens.KeyA.PublicKey));
+    }
+
+    [Fact]
+    public async Task A_token_twice_in_one_batch_is_accepted_once()
+    {
+        await using var h = await HarnessAsync();
+        using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        var t = TokenPool.ASlice(0, 2);
+
+        var outcome = await h.RedeemAsync(op, [t[0], t[1], t[0]]);
+
+        Assert.Equal([TokenOutcomeCode.Accepted, TokenOutcomeCode.Accepted, TokenOutcomeCode.Spent], outcome.Outcomes);
+        Assert.Equal(2UL, outcome.Receipt!.Receipt.AcceptedInEpoch);
+        Assert.Equal(2, await h.SpentRowsAsync());
+    }
+
+    [Fact]
+    public async Task A_token_spent_at_one_relay_is_refused_at_another()
+    {
+        await using var h = await HarnessAsync();
+        using var a = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        using var b = await h.RegisterOperatorAsync(DevAccounts.OperatorB);
+        var t = TokenPool.ASlice(0, 2);
+
+        Assert.Equal([TokenOutcomeCode.Accepted], (await h.RedeemAsync(a, [t[0]])).Outcomes);
+        var atB = await h.RedeemAsync(b, [t[0], t[1]]);
+
+        Assert.Equal([TokenOutcomeCode.Spent, TokenOutcomeCode.Accepted], atB.Outcomes);
+        Assert.Equal(1UL, atB.Receipt!.Receipt.AcceptedInEpoch);
+        Assert.Equal(1, await h.PayeeAcceptedAsync(a.Payee, 1));
+        Assert.Equal(1, await h.PayeeAcceptedAsync(b.Payee, 1));
+    }
+
+    [Fact]
+    public async Task A_relay_retrying_a_token_it_had_accepted_gets_it_accepted_again_without_a_second_count_and_no_other_relay_does()
+    {
+        await using var h = await HarnessAsync();
+        using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        var t = TokenPool.ASlice(0, 2);
+        await h.RedeemAsync(op, [t[0]]);
+
+        // The same relay, a new batch (it crashed before crediting and tries again).
+        var again = await h.RedeemAsync(op, [t[0], t[1]]);
+        Assert.Equal([TokenOutcomeCode.AcceptedEarlier, TokenOutcomeCode.Accepted], again.Outcomes);
+        Assert.Equal(1, again.Accepted);
+        Assert.Equal(2UL, again.Receipt!.Receipt.AcceptedInEpoch);
+
+        // Another relay of the same operator (another redeemer id) must not get it credited.
+        var otherRelay = await h.RedeemAsync(op.WithRedeemer(new byte[16]), [t[0]]);
+        Assert.Equal([TokenOutcomeCode.Spent], otherRelay.Outcomes);
+        Assert.Equal(2, await h.PayeeAcceptedAsync(op.Payee, 1));
+        Assert.Equal(2, await h.SpentRowsAsync());
+    }
+
+    [Fact]
+    public async Task Concurrent_redemptions_of_the_same_tokens_at_two_relays_accept_each_token_exactly_once()
+    {
+        await using var h = await HarnessAsync();
+        using var a = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        using var b = await h.RegisterOperatorAsync(DevAccounts.OperatorB);
+        const int count = 160;
+        const int perBatch = 10;
+        var tokens = TokenPool.ASlice(0, count);
+
+        // Relay A goes through the tokens forwards, relay B backwards, every batch of both at once.
+        var calls = new List<(bool AtA, int[] Indexes, Task<RedeemBatchOutcome> Call)>();
+        for (var start = 0; start < count; start += perBatch)
+        {
+            var forwards = Enumerable.Range(start, perBatch).ToArray();
+            var backwards = forwards.Select(i => count - 1 - i).ToArray();
+            calls.Add((true, forwards, Task.Run(() => h.RedeemAsync(a, forwards.Select(i => tokens[i]).ToArray()))));
+            calls.Add((false, backwards, Task.Run(() => h.RedeemAsync(b, backwards.Select(i => tokens[i]).ToArray()))));
+        }
+
+        await Task.WhenAll(calls.Select(c => c.Call));
+
+        var acceptedBy = new int[count];
+        var spent = new int[count];
+        long atA = 0, atB = 0;
+        ulong lastA = 0, lastB = 0;
+        foreach (var (isA, indexes, call) in calls)
+        {
+            var outcome = await call;
+            Assert.Equal(RedeemStatus.Recorded, outcome.Status);
+            for (var i = 0; i < indexes.Length; i++)
+            {
+                switch (outcome.Outcomes[i])
+                {
+                    case TokenOutcomeCode.Accepted:
+                        acceptedBy[indexes[i]]++;
+                        break;
+                    case TokenOutcomeCode.Spent:
+                        spent[indexes[i]]++;
+                        break;
+                    default:
+                        Assert.Fail($"unexpected outcome {outcome.Outcomes[i]}");
+                        break;
+                }
+            }
+
+            if (isA)
+            {
+                atA += outcome.Accepted;
+                lastA = Math.Max(lastA, outcome.Receipt!.Receipt.AcceptedInEpoch);
+            }
+            else
+            {
+                atB += outcome.Accepted;
+                lastB = Math.Max(lastB, outcome.Receipt!.Receipt.AcceptedInEpoch);
+            }
+        }
+
+        Assert.All(acceptedBy, n => Assert.Equal(1, n));
+        Assert.All(spent, n => Assert.Equal(1, n));
+        Assert.Equal(count, atA + atB);
+
+        // The receipts' running counts end at each payee's total, and the books agree with them.
+        Assert.Equal((ulong)atA, lastA);
+        Assert.Equal((ulong)atB, lastB);
+        Assert.Equal(atA, await h.PayeeAcceptedAsync(a.Payee, 1));
+        Assert.Equal(atB, await h.PayeeAcceptedAsync(b.Payee, 1));
+        Assert.Equal(count, await h.SpentRowsAsync());
+        Assert.Equal(count, await h.KeyAcceptedAsync(TestTokens.KeyA.PublicKey));
+    }
+
+    [Fact]
+    public async Task A_retried_batch_returns_the_same_outcomes_and_receipt_and_counts_nothing_again()
+    {
+        await using var h = await HarnessAsync();
+        using var a = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        using var b = await h.RegisterOperatorAsync(DevAccounts.OperatorB);
+        var t = TokenPool.ASlice(0, 3);
+        var batchId = new byte[32];
+        batchId[0] = 7;
+
+        var first = await h.RedeemAsync(a, [t[0], t[0], t[1]], batchId);
+        var state = await h.StateAsync();
+        var retry = await h.RedeemAsync(a, [t[0], t[0], t[1]], batchId);
+
+        Assert.Equal(RedeemStatus.Recorded, first.Status);
+        Assert.Equal(RedeemStatus.Replayed, retry.Status);
+        Assert.Equal(first.Outcomes, retry.Outcomes);
+        Assert.Equal(first.Receipt!.Receipt.AcceptedInEpoch, retry.Receipt!.Receipt.AcceptedInEpoch);
+        Assert.Equal(first.Receipt.Signature, retry.Receipt.Signature);
+        Assert.Equal(state, await h.StateAsync());
+
+        // Another body, or another operator, under a used batch id: refused, nothing changes.
+        Assert.Equal(RedeemStatus.BatchIdReused, (await h.RedeemAsync(a, [t[0], t[2]], batchId)).Status);
+        Assert.Equal(RedeemStatus.BatchIdReused, (await h.RedeemAsync(b, [t[0], t[0], t[1]], batchId)).Status);
+        Assert.Equal(RedeemStatus.BatchIdReused, (await h.RedeemAsync(a.WithRedeemer(new byte[16]), [t[0], t[0], t[1]], batchId)).Status);
+        Assert.Equal(state, await h.StateAsync());
+    }
+
+    [Fact]
+    public async Task Concurrent_sends_of_one_batch_record_it_once()
+    {
+        await using var h = await HarnessAsync();
+        using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        var tokens = TokenPool.ASlice(0, 20);
+        var batchId = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+
+        var all = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => h.RedeemAsync(op, tokens, batchId))));
+
+        Assert.Single(all, o => o.Status == RedeemStatus.Recorded);
+        Assert.All(all, o => Assert.Equal(20UL, o.Receipt!.Receipt.AcceptedInEpoch));
+        Assert.All(all, o => Assert.Equal(all[0].Receipt!.Signature, o.Receipt!.Signature));
+        Assert.Equal((20L, 1L, 20L, 20L), await h.StateAsync());
+    }
+
+    [Fact]
+    public async Task Tokens_are_checked_against_the_registry_windows_at_its_latest_time_and_a_refusal_records_nothing()
+    {
+        // Key A becomes usable at Start + 50; key B stops being redeemable at Start + 20 (half-open windows).
+        await using var h = await HarnessAsync(_ => [TestTokens.Registered(TestTokens.KeyA, Start + 50, Start + 200), TestTokens.Registered(TestTokens.KeyB, Start - 100, Start + 20)]);
+        using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        var a = TokenPool.ASlice(0, 1)[0];
+        var b = TokenPool.B;
+
+        Assert.Equal([TokenOutcomeCode.KeyNotRedeemable, TokenOutcomeCode.Accepted], (await h.RedeemAsync(op, [a, b[0]])).Outcomes);
+
+        h.Clock.Advance(TimeSpan.FromSeconds(19));
+        Assert.Equal([TokenOutcomeCode.Accepted], (await h.RedeemAsync(op, [b[1]])).Outcomes);
+
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal([TokenOutcomeCode.KeyNotRedeemable], (await h.RedeemAsync(op, [b[2]])).Outcomes);
+
+        h.Clock.Advance(TimeSpan.FromSeconds(29));
+        Assert.Equal([TokenOutcomeCode.KeyNotRedeemable], (await h.RedeemAsync(op, [a])).Outcomes);
+
+        // At usableFrom the token refused earlier is accepted: the refusal left no trace.
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal([TokenOutcomeCode.Accepted], (await h.RedeemAsync(op, [a])).Outcomes);
+        Assert.Equal(3, await h.SpentRowsAsync());
+    }
+
+    [Fact]
+    public async Task Malformed_tokens_unknown_keys_bad_signatures_and_other_challenges_are_refused_and_recorded_nowhere()
+    {
+        await using var h = await HarnessAsync(_ => [TestTokens.Registered(TestTokens.KeyA, Start - 10, Start + 1000)]);
+        using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        var good = TokenPool.ASlice(0, 2);
+        var flipped = (byte[])good[1].Clone();
+        flipped[^1] ^= 1;
+        var wrongType = (byte[])good[1].Clone();
+        wrongType[1] = 1;
+
+        var outcome = await h.RedeemAsync(op, [good[0], good[1][..100], [.. good[1], 0], wrongType, [], TokenPool.B[0], flipped, TokenPool.ForOtherIssuer[0]]);
+
+        Assert.Equal(
+            [
+                TokenOutcomeCode.Accepted, TokenOutcomeCode.Malformed, TokenOutcomeCode.Malformed, TokenOutcomeCode.Malformed, TokenOutcomeCode.Malformed,
+                TokenOutcomeCode.UnknownKey, TokenOutcomeCode.InvalidSignature, TokenOutcomeCode.InvalidSignature,
+            ],
+            outcome.Outcomes);
+        Assert.Equal(1UL, outcome.Receipt!.Receipt.AcceptedInEpoch);
+        Assert.Equal((1L, 1L, 1L, 1L), await h.StateAsync());
+
+        // The untouched token is still spendable.
+        Assert.Equal([TokenOutcomeCode.Accepted], (await h.RedeemAsync(op, [good[1]])).Outcomes);
+    }
+
+    [Fact]
+    public async Task Tokens_beyond_the_issued_total_anchored_for_their_key_are_refused_with_an_alarm_and_stay_spendable()
+    {
+        await using var h = await HarnessAsync(_ => [TestTokens.Registered(TestTokens.KeyA, Start - 10, Start + 1000, issued: 3)]);
+        using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        var t = TokenPool.ASlice(0, 5);
+
+        var outcome = await h.RedeemAsync(op, t);
+
+        Assert.Equal([TokenOutcomeCode.Accepted, TokenOutcomeCode.Accepted, TokenOutcomeCode.Accepted, TokenOutcomeCode.OverIssued, TokenOutcomeCode.OverIssued], outcome.Outcomes);
+        Assert.Equal(3UL, outcome.Receipt!.Receipt.AcceptedInEpoch);
+        Assert.Equal(2, h.Metrics.OverIssuedTotal);
+        Assert.Equal(3, await h.KeyAcceptedAsync(TestTokens.KeyA.PublicKey));
+        Assert.Equal(3, await h.SpentRowsAsync());
+
+        // The issuer anchors a higher total: the refused tokens go through; a double spend uses up nothing.
+        h.Registry.Put(TestTokens.Registered(TestTokens.KeyA, Start - 10, Start + 1000, issued: 5));
+        var later = await h.RedeemAsync(op, [t[0], t[3], t[4]]);
+        Assert.Equal([TokenOutcomeCode.AcceptedEarlier, TokenOutcomeCode.Accepted, TokenOutcomeCode.Accepted], later.Outcomes);
+        Assert.Equal(5, await h.KeyAcceptedAsync(TestTokens.KeyA.PublicKey));
+        Assert.Equal(2, h.Metrics.OverIssuedTotal);
+
+        var beyond = await h.RedeemAsync(op, TokenPool.ASlice(5, 1));
+        Assert.Equal([TokenOutcomeCode.OverIssued], beyond.Outcomes);
+        Assert.Equal(3, h.Metrics.OverIssuedTotal);
+        Assert.Equal(5, await h.KeyAcceptedAsync(TestTokens.KeyA.PublicKey));
+    }
+
+    [Fact]
+    public async Task Epochs_are_consecutive_in_block_time_and_each_payee_count_restarts_in_each()
+    {
+        await using var h = await HarnessAsync();
+        using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+
+        var one = await h.RedeemAsync(op, TokenPool.ASlice(0, 2));
+        h.Clock.Advance(TimeSpan.FromSeconds(100));
+        var two = await h.RedeemAsync(op, TokenPool.ASlice(2, 3));
+        h.Clock.Advance(TimeSpan.FromSeconds(400)); // exactly the end of epoch 5: epoch 6 starts
+        var six = await h.RedeemAsync(op, TokenPool.ASlice(5, 1));
+
+        Assert.Equal((1UL, 2UL), (one.Receipt!.Receipt.Epoch, one.Receipt.Receipt.AcceptedInEpoch));
+        Assert.Equal((2UL, 3UL), (two.Receipt!.Receipt.Epoch, two.Receipt.Receipt.AcceptedInEpoch));
+        Assert.Equal((6UL, 1UL), (six.Receipt!.Receipt.Epoch, six.Receipt.Receipt.AcceptedInEpoch));
+
+        await using var db = h.Database.CreateContext();
+        var epochs = await db.Epochs.OrderBy(e => e.Number).ToListAsync();
+        Assert.Equal([1L, 2, 3, 4, 5, 6], epochs.Select(e => e.Number));
+        Assert.Equal([EpochState.Closing, EpochState.Closing, EpochState.Closing, EpochState.Closing, EpochState.Closing, EpochState.Open], epochs.Select(e => e.State));
+        Assert.All(epochs.Zip(epochs.Skip(1)), p => Assert.Equal(p.First.EndsAt, p.Second.StartsAt));
+        Assert.All(epochs, e => Assert.Equal(100, e.EndsAt - e.StartsAt));
+    }
+
+    [Fact]
+    public async Task An_unknown_operator_or_a_bad_batch_signature_is_refused_and_records_nothing()
+    {
+        await using var h = await HarnessAsync();
+        using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        using var stranger = new TestOperator(Client.OperatorKey.Generate(), DevAccounts.OperatorB.Address, new byte[16]);
+        var tokens = TokenPool.ASlice(0, 2);
+
+        Assert.Equal(RedeemStatus.UnknownOperator, (await h.RedeemAsync(stranger, tokens)).Status);
+
+        var batch = ClearingHarness.Batch(h.Identity, op, tokens);
+        var tampered = batch with { Tokens = [batch.Tokens[0]] };
+        Assert.Equal(RedeemStatus.BadSignature, (await h.SendAsync(tampered)).Status);
+
+        // Signed for another clearing house: refused here.
+        var elsewhere = new Receipts.ClearingIdentity(DevAccounts.Users[0].Key, 31337, ClearingHarness.Ledger);
+        Assert.Equal(RedeemStatus.BadSignature, (await h.SendAsync(ClearingHarness.Batch(elsewhere, op, tokens))).Status);
+        Assert.Equal((0L, 0L, 0L, 0L), await h.StateAsync());
+    }
+
+    [Fact]
+    public async Task Registration_needs_the_payee_and_operator_signatures_and_keeps_the_first_payee()
+    {
+        await using var h = await HarnessAsync();
+        using var key = Client.OperatorKey.Generate();
+        var payee = DevAccounts.OperatorA;
+        var text = Client.ClearingProtocol.RegistrationMessage(h.Identity.Identity, key.PublicKey, payee.Address);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        byte[] PersonalSign(DevAccount signer, string message) => Nethereum.Hex.HexConvertors.Extensions.HexByteConvertorExtensions.HexToByteArray(new Nethereum.Signer.EthereumMessageSigner().EncodeUTF8AndSign(message, signer.Key));
+
+        Assert.Equal(RegisterStatus.BadPayeeSignature, (await h.SendAsync(new RegisterOperator(key.PublicKey, payee.Address, PersonalSign(DevAccounts.OperatorB, text), key.Sign(bytes)))).Status);
+        Assert.Equal(RegisterStatus.BadOperatorSignature, (await h.SendAsync(new RegisterOperator(key.PublicKey, payee.Address, PersonalSign(payee, text), new byte[64]))).Status);
+        Assert.Equal(RegisterStatus.Registered, (await h.SendAsync(new RegisterOperator(key.PublicKey, payee.Address.ToLowerInvariant(), PersonalSign(payee, text), key.Sign(bytes)))).Status);
+        Assert.Equal(RegisterStatus.Replayed, (await h.SendAsync(new RegisterOperator(key.PublicKey, payee.Address, PersonalSign(payee, text), key.Sign(bytes)))).Status);
+
+        var otherText = Client.ClearingProtocol.RegistrationMessage(h.Identity.Identity, key.PublicKey, DevAccounts.OperatorB.Address);
+        var other = await h.SendAsync(new RegisterOperator(key.PublicKey, DevAccounts.OperatorB.Address, PersonalSign(DevAccounts.OperatorB, otherText), key.Sign(System.Text.Encoding.UTF8.GetBytes(otherText))));
+        Assert.Equal((RegisterStatus.KeyRegisteredToAnotherPayee, payee.Address), (other.Status, other.Payee));
+
+        await using var db = h.Database.CreateContext();
+        Assert.Equal(payee.Address, (await db.Operators.SingleAsync()).Payee);
+    }
+
+    [Fact]
+    public async Task Spent_rows_of_a_key_are_dropped_after_its_redeemUntil_and_the_counts_stay()
+    {
+        await using var h = await HarnessAsync(_ => [TestTokens.Registered(TestTokens.KeyA, Start - 10, Start + 1000), TestTokens.Registered(TestTokens.KeyB, Start - 10, Start + 20)]);
+        using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        await h.RedeemAsync(op, [.. TokenPool.ASlice(0, 2), .. TokenPool.B.Take(3)]);
+        Assert.Equal(5, await h.SpentRowsAsync());
+
+        await h.MaintainAsync();
+        Assert.Equal(5, await h.SpentRowsAsync());
+
+        h.Clock.Advance(TimeSpan.FromSeconds(20));
+        await h.MaintainAsync();
+        Assert.Equal(2, await h.SpentRowsAsync());
+        Assert.Equal(5, await h.PayeeAcceptedAsync(op.Payee, 1));
+
+        // Its tokens stay refused by the window, so the dropped nonces cannot be spent again.
+        Assert.Equal([TokenOutcomeCode.KeyNotRedeemable], (await h.RedeemAsync(op, [TokenPool.B[0]])).Outcomes);
+    }
+}
+
+public sealed class SqliteRedemptionTests : RedemptionTests, IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("sxl-clearing-").FullName;
+
+    protected override Task<ClearingDatabase> NewDatabaseAsync() =>
+        Task.FromResult(ClearingDatabase.Sqlite(Path.Combine(_directory, $"{Guid.NewGuid():N}.db")));
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresRedemptionTests(PostgresFixture postgres) : RedemptionTests
+{
+    protected override async Task<ClearingDatabase> NewDatabaseAsync() =>
+        ClearingDatabase.Postgres(await postgres.Server.CreateDatabaseAsync("clearing"));
+}
