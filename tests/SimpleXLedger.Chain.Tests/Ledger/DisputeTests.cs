@@ -190,6 +190,22 @@ public sealed class DisputeTests(AnvilFixture anvil)
     }
 
     [Fact]
+    public async Task Receipts_of_a_frozen_epoch_not_posted_again_in_time_are_paid_from_the_bond()
+    {
+        using var s = await LedgerScenario.CreateAsync(anvil);
+        await s.FundAndIssueAsync(credits: 1_000, issued: 500);
+        var tree = s.Payouts(1, (A, 200), (B, 100));
+        await s.StepAsync(() => s.Clearing.PostEpochAsync(s.PostOf(tree, 1)));
+        await s.StepAsync(() => s.OperatorA.DisputeUnderpaidAsync(s.Receipt(A, 1, 300), tree.LeafOf(A).Amount, tree.ProofOf(A)));
+        var receiptB = s.Receipt(B, 1, 100);
+        await s.RefusedAsync("EpochNotLate", () => s.OperatorB.ClaimLateAsync(receiptB));
+        await s.AdvanceAsync(s.Parameters.PostDeadline + 1);
+        var wallet = await s.OperatorB.TokenBalanceAsync(B);
+        await s.StepAsync(() => s.OperatorB.ClaimLateAsync(receiptB));
+        Assert.Equal(wallet + (100 * s.Rate) + s.Parameters.DisputePenalty, await s.OperatorB.TokenBalanceAsync(B));
+    }
+
+    [Fact]
     public async Task A_bond_smaller_than_the_payout_pays_what_it_has_and_never_touches_escrow()
     {
         using var s = await LedgerScenario.CreateAsync(anvil);
