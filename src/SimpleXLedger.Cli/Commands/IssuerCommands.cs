@@ -268,7 +268,7 @@ internal static class IssuerCommands
                 foreach (var k in keys)
                 {
                     table.AddRow(
-                        Markup.Escape(k.Id[..18] + "…"),
+                        Markup.Escape(k.Id[..14] + "…"),
                         KeySchedule.PhaseAt(k, now, ledger.IsDevelopment).ToString(),
                         k.Anchoring.ToString(),
                         Time(k.UsableFrom),
@@ -276,6 +276,12 @@ internal static class IssuerCommands
                         Time(k.RedeemUntil),
                         k.Issued.ToString(CultureInfo.InvariantCulture),
                         k.AnchoredIssued.ToString(CultureInfo.InvariantCulture));
+                }
+
+                if (Console.IsOutputRedirected)
+                {
+                    // Piped or captured: no terminal width to fit, so do not wrap the table.
+                    AnsiConsole.Profile.Width = 200;
                 }
 
                 AnsiConsole.Write(table);
