@@ -1,0 +1,348 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using SimpleXLedger.Protos.Relay;
+using SimpleXLedger.Relay.Client;
+using SimpleXLedger.Wallet.Spending;
+using SimpleXLedger.Wallet.Storage;
+
+namespace SimpleXLedger.Wallet;
+
+/// <summary>Queues this wallet owns, paid from its tokens; top-ups are scheduled, never paid the moment a relay asks.</summary>
+public sealed partial class Wallet
+{
+    private const string TokensMetering = "tokens";
+
+    /// <summary>
+    /// Creates a queue at a relay and secures it with a sender key made for the wallet's contacts. The keys are stored
+    /// before the relay is asked. When the relay meters with tokens, one token pays for the queue (creation is the
+    /// user's own act); a later top-up, if credit is low, comes after a random delay like every other.
+    /// </summary>
+    public async Task<WalletQueue> CreateQueueAsync(RelayAddress relay, string? name = null, string? password = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(relay);
+        using var recipientKey = RelayProtocol.NewKey();
+        using var senderKey = RelayProtocol.NewKey();
+        var queue = Mutate((s, c) =>
+        {
+            var chosen = name ?? NextQueueName(s);
+            if (!QueueNames.IsMatch(chosen))
+            {
+                throw new WalletException(WalletError.InvalidInput, "a queue name is 1 to 64 letters, digits, '.', '_' or '-'");
+            }
+
+            if (s.Queues.Values.Any(q => q.Name == chosen))
+            {
+                throw new WalletException(WalletError.InvalidInput, $"this wallet already has a queue named {chosen}");
+            }
+
+            var record = new QueueRecord
+            {
+                Id = WalletChanges.NewId(),
+                Name = chosen,
+                Relay = relay.ToString(),
+                RecipientKey = RelayProtocol.ExportSeed(recipientKey),
+                SenderKey = RelayProtocol.ExportSeed(senderKey),
+                State = QueueState.Creating,
+                CreatedAt = Time.GetUtcNow().ToUnixTimeMilliseconds(),
+            };
+            c.Put(record);
+            return record;
+        });
+
+        string? tokenId = null;
+        try
+        {
+            await using var lease = await ConnectAsync(relay, RelayUse.CreateQueue, queue.Name, cancellationToken);
+            var client = lease.Client;
+            byte[]? payment = null;
+            if (client.Limits.Metering == TokensMetering)
+            {
+                (tokenId, payment) = await ReserveOneAsync("create:" + queue.Id, cancellationToken);
+            }
+
+            QueueCreated created;
+            try
+            {
+                created = await client.CreateQueueAsync(recipientKey, password, payment, cancellationToken);
+            }
+            catch (RelayException e) when (e.Code == ErrorCode.PaymentRequired && payment is null)
+            {
+                (tokenId, payment) = await ReserveOneAsync("create:" + queue.Id, cancellationToken);
+                created = await client.CreateQueueAsync(recipientKey, password, payment, cancellationToken);
+            }
+
+            var paidWith = tokenId;
+            Mutate((s, c) =>
+            {
+                c.Put(queue with
+                {
+                    State = QueueState.Active,
+                    RecipientId = created.RecipientId.ToByteArray(),
+                    SenderId = created.SenderId.ToByteArray(),
+                    Balance = created.Balance?.Amount ?? 0,
+                    BalanceUnit = created.Balance?.Unit ?? string.Empty,
+                    BalanceAt = Time.GetUtcNow().ToUnixTimeMilliseconds(),
+                });
+                var settings = s.Settings with { QueuesCreated = s.Settings.QueuesCreated + 1 };
+                if (paidWith is not null && s.Tokens.TryGetValue(paidWith, out var token))
+                {
+                    c.Delete<TokenRecord>(paidWith);
+                    c.MarkSpent(s.SpentFingerprint(token.Token));
+                    settings = settings with { TokensSpent = settings.TokensSpent + 1 };
+                }
+
+                c.Put(settings);
+            });
+            tokenId = null;
+            await client.SecureAsync(created.RecipientId.Memory, recipientKey, senderKey.PublicKey, cancellationToken);
+        }
+        catch (Exception e) when (e is RelayException or HttpRequestException or RelayCertificateMismatchException or WalletException)
+        {
+            Mutate((s, c) =>
+            {
+                if (s.Queues.TryGetValue(queue.Id, out var q) && q.State == QueueState.Creating)
+                {
+                    c.Delete<QueueRecord>(queue.Id);
+                }
+
+                if (tokenId is not null && s.Tokens.TryGetValue(tokenId, out var token))
+                {
+                    ReleaseOrDrop(s, c, token, e);
+                }
+            });
+            throw Translate(e, "the relay refused to create the queue");
+        }
+
+        Logger.LogInformation("queue {Name} created", queue.Name);
+        await CheckCreditAsync(queue.Id, cancellationToken);
+        return Read(s => QueueViews(s).First(q => q.Name == queue.Name));
+    }
+
+    /// <summary>
+    /// Sends a message through a sender link. If the relay asks for payment and the queue is this wallet's own, a
+    /// top-up is scheduled after a random delay (the send is not retried now, unless the policy pays immediately).
+    /// </summary>
+    public async Task<SendResult> SendAsync(SenderLink link, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(link);
+        var own = Read(s => s.Queues.Values.FirstOrDefault(q => q.SenderId is { } id && id.AsSpan().SequenceEqual(link.SenderId) && q.Relay == link.Relay.ToString()));
+        try
+        {
+            await using var lease = await ConnectAsync(link.Relay, RelayUse.Send, own?.Name, cancellationToken);
+            using var key = link.SenderKeySeed is null ? null : RelayProtocol.ImportKey(link.SenderKeySeed);
+            try
+            {
+                await lease.Client.SendAsync(link.SenderId, key, body, null, cancellationToken);
+                return new SendResult(SendStatus.Sent, null, null);
+            }
+            catch (RelayException e) when (e.Code == ErrorCode.PaymentRequired)
+            {
+                if (own is null)
+                {
+                    return new SendResult(SendStatus.PaymentRequired, null, "the recipient's queue has no credit; its owner tops it up");
+                }
+
+                var due = TopUps.Request(own.Name, TopUpReason.PaymentRequired);
+                if (!Policy.PayImmediately)
+                {
+                    return new SendResult(SendStatus.PaymentRequired, due, "the queue has no credit; a top-up is scheduled");
+                }
+
+                var outcome = await TopUps.RunNowAsync(own.Name, cancellationToken);
+                if (outcome.Status != TopUpStatus.Done)
+                {
+                    return new SendResult(SendStatus.PaymentRequired, null, outcome.Detail);
+                }
+
+                await lease.Client.SendAsync(link.SenderId, key, body, null, cancellationToken);
+                return new SendResult(SendStatus.Sent, null, null);
+            }
+        }
+        catch (Exception e) when (e is RelayException or HttpRequestException or RelayCertificateMismatchException)
+        {
+            throw Translate(e, "the relay refused the message");
+        }
+    }
+
+    /// <summary>Sends to one of this wallet's own queues (by name).</summary>
+    public Task<SendResult> SendAsync(string queueName, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    {
+        var link = Read(s => s.Queues.Values.FirstOrDefault(q => q.Name == queueName) is { } q ? LinkOf(q) : null)
+            ?? throw new WalletException(WalletError.UnknownQueue, $"no active queue named {queueName} in this wallet");
+        return SendAsync(link, body, cancellationToken);
+    }
+
+    /// <summary>Takes (and acknowledges) up to <paramref name="max"/> messages, then checks the queue's credit.</summary>
+    public async Task<IReadOnlyList<ReceivedMessage>> ReceiveAsync(string queueName, int max = 100, CancellationToken cancellationToken = default)
+    {
+        var queue = ActiveQueue(queueName);
+        var messages = new List<ReceivedMessage>();
+        try
+        {
+            await using var lease = await ConnectAsync(RelayAddress.Parse(queue.Relay), RelayUse.Receive, queue.Name, cancellationToken);
+            using var key = RelayProtocol.ImportKey(queue.RecipientKey);
+            while (messages.Count < max && await lease.Client.GetAsync(queue.RecipientId, key, cancellationToken) is { } delivery)
+            {
+                messages.Add(new ReceivedMessage(delivery.Body.ToByteArray(), DateTimeOffset.FromUnixTimeSeconds(delivery.Timestamp), delivery.QuotaNotice));
+                await lease.Client.AckAsync(queue.RecipientId, key, delivery.MessageId.Memory, cancellationToken);
+            }
+
+            var info = await lease.Client.InfoAsync(queue.RecipientId, key, cancellationToken);
+            RecordBalance(queue.Id, info.Balance);
+        }
+        catch (Exception e) when (e is RelayException or HttpRequestException or RelayCertificateMismatchException)
+        {
+            throw Translate(e, "the relay refused to deliver");
+        }
+
+        await ScheduleIfLowAsync(queue.Id, cancellationToken);
+        return messages;
+    }
+
+    /// <summary>Asks the relay for the queue's credit; schedules a top-up when it is below the policy's threshold.</summary>
+    public async Task<WalletQueue> RefreshCreditAsync(string queueName, CancellationToken cancellationToken = default)
+    {
+        var queue = ActiveQueue(queueName);
+        await CheckCreditAsync(queue.Id, cancellationToken);
+        return Read(s => QueueViews(s).First(q => q.Name == queueName));
+    }
+
+    private async Task CheckCreditAsync(string queueId, CancellationToken cancellationToken)
+    {
+        var queue = Read(s => s.Queues.GetValueOrDefault(queueId));
+        if (queue is null || queue.State != QueueState.Active)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var lease = await ConnectAsync(RelayAddress.Parse(queue.Relay), RelayUse.Receive, queue.Name, cancellationToken);
+            using var key = RelayProtocol.ImportKey(queue.RecipientKey);
+            var info = await lease.Client.InfoAsync(queue.RecipientId, key, cancellationToken);
+            RecordBalance(queue.Id, info.Balance);
+        }
+        catch (Exception e) when (e is RelayException or HttpRequestException or RelayCertificateMismatchException)
+        {
+            throw Translate(e, "the relay refused to report the queue's credit");
+        }
+
+        await ScheduleIfLowAsync(queueId, cancellationToken);
+    }
+
+    private async Task ScheduleIfLowAsync(string queueId, CancellationToken cancellationToken)
+    {
+        var queue = Read(s => s.Queues.GetValueOrDefault(queueId));
+        if (queue is null || queue.BalanceUnit.Length == 0 || queue.Balance >= Policy.LowCredit)
+        {
+            return;
+        }
+
+        TopUps.Request(queue.Name, TopUpReason.LowCredit);
+        if (Policy.PayImmediately)
+        {
+            await TopUps.RunNowAsync(queue.Name, cancellationToken);
+        }
+    }
+
+    internal void RecordBalance(string queueId, Balance? balance)
+    {
+        if (balance is null)
+        {
+            return;
+        }
+
+        Mutate((s, c) =>
+        {
+            if (s.Queues.TryGetValue(queueId, out var q))
+            {
+                c.Put(q with { Balance = balance.Amount, BalanceUnit = balance.Unit, BalanceAt = Time.GetUtcNow().ToUnixTimeMilliseconds() });
+            }
+        });
+    }
+
+    internal QueueRecord ActiveQueue(string queueName)
+    {
+        var queue = Read(s => s.Queues.Values.FirstOrDefault(q => q.Name == queueName));
+        return queue is { State: QueueState.Active, RecipientId: not null }
+            ? queue
+            : throw new WalletException(WalletError.UnknownQueue, $"no active queue named {queueName} in this wallet");
+    }
+
+    internal Task<RelayLease> ConnectAsync(RelayAddress relay, RelayUse use, string? queue, CancellationToken cancellationToken) =>
+        _relays.ConnectAsync(relay, use, queue, cancellationToken);
+
+    /// <summary>Reserves one available token (fetching just in time when the policy does not prefetch).</summary>
+    private async Task<(string Id, byte[] Token)> ReserveOneAsync(string purpose, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var reserved = Mutate((s, c) =>
+            {
+                var token = AvailableTokenRecords(s).FirstOrDefault();
+                if (token is null)
+                {
+                    return ((string, byte[])?)null;
+                }
+
+                c.Put(token with { ReservedFor = purpose });
+                return (token.Id, token.Token);
+            });
+            if (reserved is { } r)
+            {
+                return r;
+            }
+
+            if (Policy.PrefetchTokens || attempt > 0)
+            {
+                throw new WalletException(WalletError.InsufficientTokens, "no tokens available: redeem a card first");
+            }
+
+            await FetchJustInTimeAsync(1, cancellationToken);
+        }
+    }
+
+    /// <summary>A token whose payment failed: dropped (and counted) if the relay says it is spent, else available again.</summary>
+    internal static void ReleaseOrDrop(WalletState s, WalletChanges c, TokenRecord token, Exception failure)
+    {
+        if (failure is RelayException { Code: ErrorCode.PaymentRefused } refused && IsAlreadySpent(refused))
+        {
+            c.Delete<TokenRecord>(token.Id);
+            c.MarkSpent(s.SpentFingerprint(token.Token));
+            c.Put(s.Settings with { TokensLost = s.Settings.TokensLost + 1 });
+        }
+        else
+        {
+            c.Put(token with { ReservedFor = null });
+        }
+    }
+
+    /// <summary>The tokens plugin says "already spent" for a token it (or the network) has seen: never worth retrying.</summary>
+    internal static bool IsAlreadySpent(RelayException e) => e.Message.Contains("already spent", StringComparison.OrdinalIgnoreCase);
+
+    internal static WalletException Translate(Exception e, string what) => e switch
+    {
+        WalletException w => w,
+        RelayCertificateMismatchException => new WalletException(WalletError.RelayRefused, e.Message, e),
+        RelayException { Code: ErrorCode.Unavailable } => new WalletException(WalletError.Unreachable, $"{what}: the relay is unavailable", e),
+        RelayException r => new WalletException(WalletError.RelayRefused, $"{what}: {r.Code}", e),
+        _ => new WalletException(WalletError.Unreachable, $"{what}: the relay cannot be reached", e),
+    };
+
+    private static string NextQueueName(WalletState s)
+    {
+        for (var i = s.Queues.Count + 1; ; i++)
+        {
+            var name = $"q{i}";
+            if (!s.Queues.Values.Any(q => q.Name == name))
+            {
+                return name;
+            }
+        }
+    }
+
+    private static Regex QueueNames => QueueNameRegex();
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$", RegexOptions.CultureInvariant)]
+    private static partial Regex QueueNameRegex();
+}
