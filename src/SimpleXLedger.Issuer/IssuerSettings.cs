@@ -51,6 +51,11 @@ public sealed record IssuerSettings
     public void Validate()
     {
         Windows.Validate(Devnet);
+        if (Windows.RotateAhead < Windows.UsableDelay + TimeSpan.FromSeconds(Keys.KeySchedule.LedgerMarginSeconds) + MaintenanceInterval)
+        {
+            throw new ArgumentException("rotate-ahead must cover the usable delay, a few seconds and one maintenance interval, or windows would have gaps");
+        }
+
         if (MaxBatch is < 1 or > 100_000)
         {
             throw new ArgumentException("the batch maximum is between 1 and 100000");

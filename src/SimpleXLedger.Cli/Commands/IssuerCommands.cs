@@ -8,6 +8,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
 using SimpleXLedger.Cards;
+using SimpleXLedger.Chain.Accounts;
+using SimpleXLedger.Chain.Services;
 using SimpleXLedger.Issuer;
 using SimpleXLedger.Issuer.Cards;
 using SimpleXLedger.Issuer.Hosting;
@@ -126,7 +128,8 @@ internal static class IssuerCommands
                 CertificatePath = parse.GetValue(cert)?.FullName,
             };
 
-            if (!TryLedger(parse.GetValue(rpc), parse.GetValue(ledger), parse.GetValue(key), out var view, out var writer, out var ledgerError))
+            var (view, writer, ledgerError) = await ConnectLedgerAsync(parse.GetValue(rpc), parse.GetValue(ledger), parse.GetValue(key), cancellationToken);
+            if (ledgerError is not null)
             {
                 await Console.Error.WriteLineAsync($"error: {ledgerError}");
                 return ledgerError.StartsWith("give", StringComparison.Ordinal) ? ExitCodes.Usage : ExitCodes.Failed;
@@ -137,7 +140,7 @@ internal static class IssuerCommands
             {
                 app = await IssuerHost.BuildAsync(settings, endpoints, view, writer, StderrLogging, cancellationToken);
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or KeyFileException)
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or TokenKeyFileException)
             {
                 await Console.Error.WriteLineAsync($"error: {e.Message}");
                 return ExitCodes.Failed;
@@ -371,7 +374,7 @@ internal static class IssuerCommands
             await using var scope = provider.CreateAsyncScope();
             return await action(scope.ServiceProvider.GetRequiredService<IMediator>(), settings, scope.ServiceProvider);
         }
-        catch (Exception e) when (e is CardImportException or CardBatchException or ArgumentException or InvalidOperationException or IOException or KeyFileException
+        catch (Exception e) when (e is CardImportException or CardBatchException or ArgumentException or InvalidOperationException or IOException or TokenKeyFileException
             or SimpleXLedger.Issuer.Pipeline.CommandValidationException or Microsoft.Data.Sqlite.SqliteException)
         {
             await Console.Error.WriteLineAsync($"error: {e.Message}");
@@ -405,25 +408,32 @@ internal static class IssuerCommands
         return false;
     }
 
-    /// <summary>Builds the ledger view and writer from --rpc/--ledger/--key; none of them means development mode.</summary>
-    private static bool TryLedger(string? rpc, string? ledger, FileInfo? key, out ILedgerView view, out ILedgerWriter? writer, out string error)
+    /// <summary>Connects the ledger view and writer from --rpc/--ledger/--key; none of them means development mode.</summary>
+    private static async Task<(ILedgerView View, ILedgerWriter? Writer, string? Error)> ConnectLedgerAsync(string? rpc, string? ledger, FileInfo? key, CancellationToken cancellationToken)
     {
-        writer = null;
-        error = string.Empty;
-        view = new DevelopmentLedger(TimeProvider.System);
         if (rpc is null && ledger is null && key is null)
         {
-            return true;
+            return (new DevelopmentLedger(TimeProvider.System), null, null);
         }
 
         if (rpc is null || ledger is null || key is null)
         {
-            error = "give --rpc, --ledger and --key together (or none of them for development mode)";
-            return false;
+            return (new DevelopmentLedger(TimeProvider.System), null, "give --rpc, --ledger and --key together (or none of them for development mode)");
         }
 
-        error = "the ledger connection (Nethereum, SimpleXLedger.Chain) is not wired into this build yet; run without --rpc/--ledger/--key for development mode";
-        return false;
+        try
+        {
+            var account = EthereumKeyFile.Read(key.FullName);
+            var connection = await ChainConnection.ConnectAsync(rpc, account, ct: cancellationToken);
+            var client = await LedgerClient.AttachAsync(connection, ledger, ct: cancellationToken);
+            var chain = new ChainLedger(client);
+            return (chain, chain, null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The key file's content never goes into this message (EthereumKeyFile's errors name the file only).
+            return (new DevelopmentLedger(TimeProvider.System), null, $"cannot reach the ledger: {e.GetType().Name}: {e.Message}");
+        }
     }
 
     /// <summary>Durations like 90s, 15m, 24h, 30d (or plain seconds).</summary>

@@ -46,7 +46,7 @@ public static class IssuerHost
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(ledger);
         settings.Validate();
-        await DataDirectory.OpenAsync(settings, ledger.IsDevelopment ? IssuerMode.Development : IssuerMode.Ledger, null, cancellationToken);
+        await DataDirectory.OpenAsync(settings, ledger.IsDevelopment ? IssuerMode.Development : IssuerMode.Ledger, (ledger as ChainLedger)?.Address, cancellationToken);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

@@ -64,14 +64,14 @@ public sealed class KeyFiles : IDisposable
         var path = PathOf(keyId);
         if (!File.Exists(path))
         {
-            throw new KeyFileException($"the private key of {keyId} is missing from the data directory");
+            throw new TokenKeyFileException($"the private key of {keyId} is missing from the data directory");
         }
 
         var pem = File.ReadAllText(path);
         var encrypted = pem.Contains("ENCRYPTED PRIVATE KEY", StringComparison.Ordinal);
         if (encrypted && _passphrase is null)
         {
-            throw new KeyFileException($"the private key of {keyId} is encrypted: give its passphrase");
+            throw new TokenKeyFileException($"the private key of {keyId} is encrypted: give its passphrase");
         }
 
         try
@@ -80,7 +80,7 @@ public sealed class KeyFiles : IDisposable
         }
         catch (TokenException)
         {
-            throw new KeyFileException($"the private key of {keyId} could not be read (wrong passphrase?)");
+            throw new TokenKeyFileException($"the private key of {keyId} could not be read (wrong passphrase?)");
         }
     }
 
@@ -98,18 +98,18 @@ public sealed class KeyFiles : IDisposable
 }
 
 /// <summary>A private key file is missing or unreadable. Never carries key material.</summary>
-public sealed class KeyFileException : Exception
+public sealed class TokenKeyFileException : Exception
 {
-    public KeyFileException()
+    public TokenKeyFileException()
     {
     }
 
-    public KeyFileException(string message)
+    public TokenKeyFileException(string message)
         : base(message)
     {
     }
 
-    public KeyFileException(string message, Exception innerException)
+    public TokenKeyFileException(string message, Exception innerException)
         : base(message, innerException)
     {
     }

@@ -27,6 +27,9 @@ public enum KeyPhase
 /// </summary>
 public static class KeySchedule
 {
+    /// <summary>Seconds added to the minimum delay for a new key on a ledger: the anchoring block comes after planning.</summary>
+    public const long LedgerMarginSeconds = 5;
+
     public static KeyPhase PhaseAt(TokenKeyRow key, long now, bool development)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -79,14 +82,16 @@ public static class KeySchedule
         ArgumentNullException.ThrowIfNull(keys);
         ArgumentNullException.ThrowIfNull(policy);
 
-        // In development there is nothing to anchor, so a first key (or one after a gap) is usable at once.
-        var delay = development ? 0 : (long)policy.UsableDelay.TotalSeconds;
+        // In development there is nothing to anchor, so a first key (or one after a gap) is usable at once. With a
+        // ledger a key is usable only the minimum delay after its anchoring transaction is mined: a few seconds of
+        // margin cover the time until that block.
+        var earliest = development ? now : now + (long)policy.UsableDelay.TotalSeconds + LedgerMarginSeconds;
         var last = keys.MaxBy(k => k.IssueUntil);
         long start;
-        if (last is null || last.IssueUntil <= now + delay)
+        if (last is null || last.IssueUntil <= now)
         {
             // No key, or the chain of windows has run out (the issuer was down): start a new chain as soon as allowed.
-            start = now + delay;
+            start = earliest;
         }
         else if (last.UsableFrom > now)
         {
@@ -95,7 +100,8 @@ public static class KeySchedule
         }
         else if (force || last.IssueUntil - now <= (long)policy.RotateAhead.TotalSeconds)
         {
-            start = last.IssueUntil;
+            // Start exactly where the current window ends, unless that is too soon to anchor (then a gap is unavoidable).
+            start = Math.Max(last.IssueUntil, earliest);
         }
         else
         {

@@ -5,7 +5,8 @@ namespace SimpleXLedger.Issuer.Tests.Keys;
 
 public class KeyScheduleTests
 {
-    private static readonly KeyWindowPolicy Policy = new(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(100), TimeSpan.FromSeconds(300), TimeSpan.FromSeconds(30));
+    // Rotation is looked at every 7 s below, so rotate-ahead covers delay + margin + one interval (20 + 5 + 7 <= 40).
+    private static readonly KeyWindowPolicy Policy = new(TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(100), TimeSpan.FromSeconds(300), TimeSpan.FromSeconds(40));
 
     private static TokenKeyRow Row(KeyWindow w, KeyAnchoring anchoring = KeyAnchoring.Anchored) => new()
     {
@@ -21,16 +22,24 @@ public class KeyScheduleTests
     public void The_first_key_is_usable_at_once_in_development_and_after_the_delay_with_a_ledger()
     {
         Assert.Equal(new KeyWindow(1000, 1100, 1400), KeySchedule.PlanNext([], 1000, Policy, development: true, force: false));
-        Assert.Equal(new KeyWindow(1020, 1120, 1420), KeySchedule.PlanNext([], 1000, Policy, development: false, force: false));
+        Assert.Equal(new KeyWindow(1025, 1125, 1425), KeySchedule.PlanNext([], 1000, Policy, development: false, force: false));
     }
 
     [Fact]
     public void The_next_key_is_prepared_only_near_the_end_and_starts_exactly_where_the_current_ends()
     {
         var current = Row(new KeyWindow(1000, 1100, 1400));
-        Assert.Null(KeySchedule.PlanNext([current], 1069, Policy, development: false, force: false));
-        Assert.Equal(new KeyWindow(1100, 1200, 1500), KeySchedule.PlanNext([current], 1070, Policy, development: false, force: false));
+        Assert.Null(KeySchedule.PlanNext([current], 1059, Policy, development: false, force: false));
+        Assert.Equal(new KeyWindow(1100, 1200, 1500), KeySchedule.PlanNext([current], 1060, Policy, development: false, force: false));
         Assert.Equal(new KeyWindow(1100, 1200, 1500), KeySchedule.PlanNext([current], 1001, Policy, development: false, force: true));
+    }
+
+    [Fact]
+    public void With_a_ledger_a_next_key_planned_too_late_to_anchor_starts_after_the_delay()
+    {
+        var current = Row(new KeyWindow(1000, 1100, 1400));
+        Assert.Equal(new KeyWindow(1115, 1215, 1515), KeySchedule.PlanNext([current], 1090, Policy, development: false, force: false));
+        Assert.Equal(new KeyWindow(1100, 1200, 1500), KeySchedule.PlanNext([current], 1090, Policy, development: true, force: false));
     }
 
     [Fact]
@@ -45,7 +54,7 @@ public class KeyScheduleTests
     public void After_a_gap_a_new_chain_starts_as_soon_as_allowed()
     {
         var old = Row(new KeyWindow(1000, 1100, 1400));
-        Assert.Equal(new KeyWindow(1520, 1620, 1920), KeySchedule.PlanNext([old], 1500, Policy, development: false, force: false));
+        Assert.Equal(new KeyWindow(1525, 1625, 1925), KeySchedule.PlanNext([old], 1500, Policy, development: false, force: false));
         Assert.Equal(new KeyWindow(1500, 1600, 1900), KeySchedule.PlanNext([old], 1500, Policy, development: true, force: false));
     }
 
@@ -65,7 +74,7 @@ public class KeyScheduleTests
     {
         var keys = new List<TokenKeyRow>();
         var start = 10_000L;
-        var firstUsable = development ? start : start + 20;
+        var firstUsable = development ? start : start + 25;
         for (var now = start; now < start + 1_000; now++)
         {
             if (now == start || now % 7 == 0)

@@ -43,9 +43,9 @@ public class RotateKeysTests
         var pem = await File.ReadAllTextAsync(file);
         Assert.Contains("ENCRYPTED PRIVATE KEY", pem, StringComparison.Ordinal);
         using var wrong = new KeyFiles(issuer.Settings.DataDirectory, "wrong");
-        Assert.Throws<KeyFileException>(() => wrong.Open(made.PreparedKeyId));
+        Assert.Throws<TokenKeyFileException>(() => wrong.Open(made.PreparedKeyId));
         using var none = new KeyFiles(issuer.Settings.DataDirectory, null);
-        Assert.Throws<KeyFileException>(() => none.Open(made.PreparedKeyId));
+        Assert.Throws<TokenKeyFileException>(() => none.Open(made.PreparedKeyId));
         using var right = new KeyFiles(issuer.Settings.DataDirectory, "correct horse battery staple");
         Assert.Equal(made.PreparedKeyId, "0x" + right.Open(made.PreparedKeyId).PublicKey.KeyIdHex);
     }
