@@ -15,6 +15,7 @@ public static class SxlApp
         root.Subcommands.Add(VendorCommands.Build());
         root.Subcommands.Add(IssuerCommands.Build());
         root.Subcommands.Add(LedgerCommands.Build());
+        root.Subcommands.Add(WalletCommands.Build());
         root.Subcommands.Add(ClearingCommands.Build());
         root.Subcommands.Add(OperatorCommands.Build());
         return root;

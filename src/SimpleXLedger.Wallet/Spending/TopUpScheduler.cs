@@ -39,11 +39,11 @@ public sealed class TopUpScheduler
     /// <summary>Crash-test label: the step's tokens are reserved for the top-up (stored), none paid yet.</summary>
     public const string CrashAfterReserve = "wallet.topup.after-reserve";
 
-    private readonly Wallet _wallet;
+    private readonly UserWallet _wallet;
     private readonly SemaphoreSlim _running = new(1, 1);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    internal TopUpScheduler(Wallet wallet)
+    internal TopUpScheduler(UserWallet wallet)
     {
         _wallet = wallet;
     }
@@ -272,7 +272,7 @@ public sealed class TopUpScheduler
                     paid++;
                     Settle(topUpId, plan.Queue.Id, token, after, lost: false);
                 }
-                catch (RelayException e) when (e.Code == ErrorCode.PaymentRefused && Wallet.IsAlreadySpent(e))
+                catch (RelayException e) when (e.Code == ErrorCode.PaymentRefused && UserWallet.IsAlreadySpent(e))
                 {
                     // Paid before a crash (the relay credited it then), or spent elsewhere: either way it is gone.
                     Settle(topUpId, plan.Queue.Id, token, null, lost: true);

@@ -21,7 +21,7 @@ public sealed class WalletFileTests : IDisposable
             wallet.SaveProfile(new WalletProfile { IssuerGrpc = "https://issuer.example:8444" });
         }
 
-        using var reopened = Wallet.Open(path, TestWallets.Passphrase);
+        using var reopened = UserWallet.Open(path, TestWallets.Passphrase);
         Assert.Equal(KdfParameters.WeakForTests, reopened.Kdf);
         Assert.Equal(3, reopened.AvailableTokens);
         Assert.Equal("https://issuer.example:8444", reopened.Profile.IssuerGrpc);
@@ -58,13 +58,13 @@ public sealed class WalletFileTests : IDisposable
         }
 
         var before = Digest(path);
-        var e = Assert.Throws<WalletException>(() => Wallet.Open(path, "correct horse battery stapler"));
+        var e = Assert.Throws<WalletException>(() => UserWallet.Open(path, "correct horse battery stapler"));
         Assert.Equal(WalletError.WrongPassphrase, e.Error);
         Assert.DoesNotContain("stapler", e.Message, StringComparison.Ordinal);
         Assert.Equal(before, Digest(path));
 
         // And the right one still opens it.
-        using var wallet2 = Wallet.Open(path, TestWallets.Passphrase);
+        using var wallet2 = UserWallet.Open(path, TestWallets.Passphrase);
         Assert.Equal(2, wallet2.AvailableTokens);
     }
 
@@ -81,7 +81,7 @@ public sealed class WalletFileTests : IDisposable
         FlipInFile(path, sealedToken, sealedToken.Length / 2);
         var before = Digest(path);
 
-        var e = Assert.Throws<WalletException>(() => Wallet.Open(path, TestWallets.Passphrase));
+        var e = Assert.Throws<WalletException>(() => UserWallet.Open(path, TestWallets.Passphrase));
         Assert.Equal(WalletError.Tampered, e.Error);
         Assert.Contains("token record", e.Message, StringComparison.Ordinal);
         Assert.Equal(before, Digest(path));
@@ -103,7 +103,7 @@ public sealed class WalletFileTests : IDisposable
         FlipInFile(path, value, 3);
         var before = Digest(path);
 
-        var e = Assert.Throws<WalletException>(() => Wallet.Open(path, TestWallets.Passphrase));
+        var e = Assert.Throws<WalletException>(() => UserWallet.Open(path, TestWallets.Passphrase));
         Assert.Equal(WalletError.Tampered, e.Error);
         Assert.Equal(before, Digest(path));
     }
@@ -115,7 +115,7 @@ public sealed class WalletFileTests : IDisposable
         TestWallets.Create(path).Dispose();
         Execute(path, "UPDATE wallet_header SET kdf_memory_kib = 8");
 
-        var e = Assert.Throws<WalletException>(() => Wallet.Open(path, TestWallets.Passphrase));
+        var e = Assert.Throws<WalletException>(() => UserWallet.Open(path, TestWallets.Passphrase));
         Assert.Equal(WalletError.Tampered, e.Error);
     }
 
@@ -133,7 +133,7 @@ public sealed class WalletFileTests : IDisposable
             UPDATE records SET (nonce, sealed) = (SELECT nonce, sealed FROM records WHERE kind = 'token' ORDER BY id LIMIT 1)
             WHERE kind = 'token' AND id = (SELECT id FROM records WHERE kind = 'token' ORDER BY id DESC LIMIT 1)
             """);
-        var e = Assert.Throws<WalletException>(() => Wallet.Open(path, TestWallets.Passphrase));
+        var e = Assert.Throws<WalletException>(() => UserWallet.Open(path, TestWallets.Passphrase));
         Assert.Equal(WalletError.Tampered, e.Error);
 
         // Nor does a record moved to another kind.
@@ -144,7 +144,7 @@ public sealed class WalletFileTests : IDisposable
         }
 
         Execute(other, "UPDATE records SET kind = 'card' WHERE kind = 'token'");
-        Assert.Equal(WalletError.Tampered, Assert.Throws<WalletException>(() => Wallet.Open(other, TestWallets.Passphrase)).Error);
+        Assert.Equal(WalletError.Tampered, Assert.Throws<WalletException>(() => UserWallet.Open(other, TestWallets.Passphrase)).Error);
     }
 
     [Fact]
@@ -173,7 +173,7 @@ public sealed class WalletFileTests : IDisposable
             update.ExecuteNonQuery();
         }
 
-        Assert.Equal(WalletError.Tampered, Assert.Throws<WalletException>(() => Wallet.Open(b, TestWallets.Passphrase)).Error);
+        Assert.Equal(WalletError.Tampered, Assert.Throws<WalletException>(() => UserWallet.Open(b, TestWallets.Passphrase)).Error);
     }
 
     [Fact]
@@ -181,12 +181,12 @@ public sealed class WalletFileTests : IDisposable
     {
         var path = _dir.File("w.sxlw");
         using var wallet = TestWallets.Create(path);
-        Assert.Equal(WalletError.InUse, Assert.Throws<WalletException>(() => Wallet.Open(path, TestWallets.Passphrase)).Error);
+        Assert.Equal(WalletError.InUse, Assert.Throws<WalletException>(() => UserWallet.Open(path, TestWallets.Passphrase)).Error);
         Assert.Equal(WalletError.AlreadyExists, Assert.Throws<WalletException>(() => TestWallets.Create(path)).Error);
-        Assert.Equal(WalletError.WeakPassphrase, Assert.Throws<WalletException>(() => Wallet.Create(_dir.File("x.sxlw"), "short", KdfParameters.WeakForTests)).Error);
+        Assert.Equal(WalletError.WeakPassphrase, Assert.Throws<WalletException>(() => UserWallet.Create(_dir.File("x.sxlw"), "short", KdfParameters.WeakForTests)).Error);
         Assert.False(File.Exists(_dir.File("x.sxlw")));
-        Assert.Equal(WalletError.NotFound, Assert.Throws<WalletException>(() => Wallet.Open(_dir.File("none.sxlw"), TestWallets.Passphrase)).Error);
-        Assert.Equal(WalletError.InvalidKdfParameters, Assert.Throws<WalletException>(() => Wallet.Create(_dir.File("y.sxlw"), TestWallets.Passphrase, new KdfParameters(1, 1))).Error);
+        Assert.Equal(WalletError.NotFound, Assert.Throws<WalletException>(() => UserWallet.Open(_dir.File("none.sxlw"), TestWallets.Passphrase)).Error);
+        Assert.Equal(WalletError.InvalidKdfParameters, Assert.Throws<WalletException>(() => UserWallet.Create(_dir.File("y.sxlw"), TestWallets.Passphrase, new KdfParameters(1, 1))).Error);
     }
 
     [Fact]
@@ -194,17 +194,17 @@ public sealed class WalletFileTests : IDisposable
     {
         var random = _dir.File("random.bin");
         File.WriteAllBytes(random, RandomNumberGenerator.GetBytes(4096));
-        Assert.Equal(WalletError.Tampered, Assert.Throws<WalletException>(() => Wallet.Open(random, TestWallets.Passphrase)).Error);
+        Assert.Equal(WalletError.Tampered, Assert.Throws<WalletException>(() => UserWallet.Open(random, TestWallets.Passphrase)).Error);
 
         var other = _dir.File("other.db");
         Execute(other, "CREATE TABLE t (x INTEGER)", create: true);
-        Assert.Equal(WalletError.NotAWallet, Assert.Throws<WalletException>(() => Wallet.Open(other, TestWallets.Passphrase)).Error);
+        Assert.Equal(WalletError.NotAWallet, Assert.Throws<WalletException>(() => UserWallet.Open(other, TestWallets.Passphrase)).Error);
     }
 
     public void Dispose() => _dir.Dispose();
 
     /// <summary>Stand-in token records (random bytes): the file layer does not look inside them.</summary>
-    internal static List<byte[]> AddTokens(Wallet wallet, int count)
+    internal static List<byte[]> AddTokens(UserWallet wallet, int count)
     {
         var tokens = Enumerable.Range(0, count).Select(_ => RandomNumberGenerator.GetBytes(354)).ToList();
         wallet.Mutate((_, c) =>

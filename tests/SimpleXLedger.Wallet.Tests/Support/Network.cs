@@ -61,8 +61,8 @@ public static class TestWallets
     /// <summary>A clock the test moves; starts at the real time (token windows come from real clocks).</summary>
     public static FakeTimeProvider Clock() => new(DateTimeOffset.UtcNow);
 
-    public static Wallet Create(string path, WalletOptions? options = null) =>
-        Wallet.Create(path, Passphrase, KdfParameters.WeakForTests, options);
+    public static UserWallet Create(string path, WalletOptions? options = null) =>
+        UserWallet.Create(path, Passphrase, KdfParameters.WeakForTests, options);
 
     /// <summary>Careful defaults with a seeded delay source: uniform 1–5 minutes, steps of <paramref name="step"/>.</summary>
     public static WalletOptions Careful(FakeTimeProvider clock, int step = 10, long lowCredit = 1_000_000, IRelayConnector? relays = null, ulong seed = 7) => new()

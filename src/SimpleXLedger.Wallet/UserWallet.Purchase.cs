@@ -10,7 +10,7 @@ using Proto = SimpleXLedger.Protos.Issuer;
 namespace SimpleXLedger.Wallet;
 
 /// <summary>Buying one card on-chain: the wallet makes the secret, pays the ledger, and redeems once the issuer activates it.</summary>
-public sealed partial class Wallet
+public sealed partial class UserWallet
 {
     /// <summary>
     /// Makes a card code (stored before anything is paid, so a crash never loses a bought card), pays the ledger's

@@ -8,7 +8,7 @@ using SimpleXLedger.Wallet.Storage;
 namespace SimpleXLedger.Wallet;
 
 /// <summary>Queues this wallet owns, paid from its tokens; top-ups are scheduled, never paid the moment a relay asks.</summary>
-public sealed partial class Wallet
+public sealed partial class UserWallet
 {
     private const string TokensMetering = "tokens";
 

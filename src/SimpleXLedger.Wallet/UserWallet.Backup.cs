@@ -3,7 +3,7 @@ using SimpleXLedger.Wallet.Storage;
 namespace SimpleXLedger.Wallet;
 
 /// <summary>Backups are consistent copies of the encrypted file; a restore merges one in without ever counting anything twice.</summary>
-public sealed partial class Wallet
+public sealed partial class UserWallet
 {
     /// <summary>Writes a consistent copy of the wallet (owner-only, same passphrase, every record sealed as here). Never overwrites.</summary>
     public void Backup(string destination)

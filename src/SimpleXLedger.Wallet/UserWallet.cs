@@ -15,7 +15,7 @@ namespace SimpleXLedger.Wallet;
 /// Thread-safe: operations may run concurrently (a <see cref="TopUpScheduler"/> loop beside user commands); state
 /// changes are serialised, network calls are not held under the lock.
 /// </remarks>
-public sealed partial class Wallet : IAsyncDisposable, IDisposable
+public sealed partial class UserWallet : IAsyncDisposable, IDisposable
 {
     public const int MinPassphraseLength = 8;
 
@@ -26,7 +26,7 @@ public sealed partial class Wallet : IAsyncDisposable, IDisposable
     private readonly bool _ownsRelays;
     private int _disposed;
 
-    private Wallet(WalletFile file, WalletState state, WalletOptions options)
+    private UserWallet(WalletFile file, WalletState state, WalletOptions options)
     {
         _file = file;
         _state = state;
@@ -80,7 +80,7 @@ public sealed partial class Wallet : IAsyncDisposable, IDisposable
     public string? IssuerName => Read(s => s.Settings.IssuerName);
 
     /// <summary>Makes a new wallet file. The passphrase is at least <see cref="MinPassphraseLength"/> characters.</summary>
-    public static Wallet Create(string path, string passphrase, KdfParameters? kdf = null, WalletOptions? options = null)
+    public static UserWallet Create(string path, string passphrase, KdfParameters? kdf = null, WalletOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(passphrase);
         if (passphrase.Length < MinPassphraseLength)
@@ -99,7 +99,7 @@ public sealed partial class Wallet : IAsyncDisposable, IDisposable
             file.Write(changes.ToFileChanges());
             var state = new WalletState();
             state.Apply(changes);
-            return new Wallet(file, state, options);
+            return new UserWallet(file, state, options);
         }
         catch
         {
@@ -110,7 +110,7 @@ public sealed partial class Wallet : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Opens a wallet: a wrong passphrase or an altered file is a typed error and nothing is written.</summary>
-    public static Wallet Open(string path, string passphrase, WalletOptions? options = null)
+    public static UserWallet Open(string path, string passphrase, WalletOptions? options = null)
     {
         if (string.IsNullOrEmpty(passphrase))
         {
@@ -120,7 +120,7 @@ public sealed partial class Wallet : IAsyncDisposable, IDisposable
         var (file, records) = WalletFile.Open(path, passphrase);
         try
         {
-            return new Wallet(file, WalletState.Load(records), options ?? new WalletOptions());
+            return new UserWallet(file, WalletState.Load(records), options ?? new WalletOptions());
         }
         catch
         {
@@ -130,10 +130,10 @@ public sealed partial class Wallet : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Argon2id takes a while: these run it on the thread pool.</summary>
-    public static Task<Wallet> CreateAsync(string path, string passphrase, KdfParameters? kdf = null, WalletOptions? options = null) =>
+    public static Task<UserWallet> CreateAsync(string path, string passphrase, KdfParameters? kdf = null, WalletOptions? options = null) =>
         Task.Run(() => Create(path, passphrase, kdf, options));
 
-    public static Task<Wallet> OpenAsync(string path, string passphrase, WalletOptions? options = null) =>
+    public static Task<UserWallet> OpenAsync(string path, string passphrase, WalletOptions? options = null) =>
         Task.Run(() => Open(path, passphrase, options));
 
     /// <summary>Stores the policy in the file (used when the options do not override it, from the next open on).</summary>

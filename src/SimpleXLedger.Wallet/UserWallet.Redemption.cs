@@ -10,7 +10,7 @@ using Proto = SimpleXLedger.Protos.Issuer;
 namespace SimpleXLedger.Wallet;
 
 /// <summary>Cards into tokens: key consistency first, then fixed batches whose request states are stored before they are sent.</summary>
-public sealed partial class Wallet
+public sealed partial class UserWallet
 {
     /// <summary>Crash-test label: the batch (request id and secret request states) is stored, nothing sent yet.</summary>
     public const string CrashBeforeSend = "wallet.redeem.before-send";
@@ -202,7 +202,7 @@ public sealed partial class Wallet
     }
 
     /// <summary>Blinds a batch and stores it (request id, key, secret request states) before anything is sent.</summary>
-    private BatchRecord PrepareBatch(string cardId, VerifiedIssuer verified, int size)
+    internal BatchRecord PrepareBatch(string cardId, VerifiedIssuer verified, int size)
     {
         var exports = new List<byte[]>(size);
         for (var i = 0; i < size; i++)
