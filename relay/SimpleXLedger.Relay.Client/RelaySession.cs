@@ -66,9 +66,17 @@ public sealed class RelaySession : IAsyncDisposable
     {
         try
         {
-            await foreach (var t in _outgoing.Reader.ReadAllAsync())
+            // Flush only when the queue runs dry: many commands share one TLS record and syscall.
+            var buffered = new WriteOptions(WriteFlags.BufferHint);
+            var flush = new WriteOptions();
+            var reader = _outgoing.Reader;
+            while (await reader.WaitToReadAsync())
             {
-                await _call.RequestStream.WriteAsync(t);
+                while (reader.TryRead(out var t))
+                {
+                    _call.RequestStream.WriteOptions = (reader.CanPeek ? reader.TryPeek(out _) : reader.CanCount && reader.Count > 0) ? buffered : flush;
+                    await _call.RequestStream.WriteAsync(t);
+                }
             }
 
             await _call.RequestStream.CompleteAsync();

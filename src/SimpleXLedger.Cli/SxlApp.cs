@@ -10,6 +10,7 @@ public static class SxlApp
     {
         var root = new RootCommand("SimpleXLedger: anonymous prepaid credit for private message relays.");
         root.Subcommands.Add(TokenCommands.Build());
+        root.Subcommands.Add(BenchCommands.Build());
         root.Subcommands.Add(RelayCommands.Build());
         root.Subcommands.Add(QueueCommands.Build());
         root.Subcommands.Add(VendorCommands.Build());

@@ -80,35 +80,31 @@ internal sealed class RelayGrpcService(RelayEngine engine, SessionRegistry sessi
         var ct = context.CancellationToken;
         var sink = new StreamSink(single: false);
         var inFlight = new SemaphoreSlim(options.MaxSessionInFlight, options.MaxSessionInFlight);
-        var writer = Task.Run(async () =>
+        var writer = Task.Run(() => WriteAllAsync(sink.Events, responseStream, ct), ct);
+        async Task ExecuteOneAsync(Transmission transmission)
         {
-            await foreach (var e in sink.Events.ReadAllAsync(ct))
+            try
             {
-                await responseStream.WriteAsync(e, ct);
+                sink.Reply(await engine.ExecuteAsync(transmission, nonce, sink, null, ct));
             }
-        }, ct);
+            catch (OperationCanceledException)
+            {
+                // The session ended while the command ran.
+            }
+            finally
+            {
+                inFlight.Release();
+            }
+        }
+
         try
         {
             while (await requestStream.MoveNext(ct))
             {
                 var transmission = requestStream.Current;
                 await inFlight.WaitAsync(ct);
-                _ = Task.Run(async () =>
-                {
-                    try
-                    {
-                        var reply = await engine.ExecuteAsync(transmission, nonce, sink, null, ct);
-                        sink.Reply(reply);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        // The session ended while the command ran.
-                    }
-                    finally
-                    {
-                        inFlight.Release();
-                    }
-                }, CancellationToken.None);
+                // Runs inline up to its first wait (the group commit), then completes on its own.
+                _ = ExecuteOneAsync(transmission);
             }
 
             for (var i = 0; i < options.MaxSessionInFlight; i++)
@@ -119,7 +115,11 @@ internal sealed class RelayGrpcService(RelayEngine engine, SessionRegistry sessi
             sink.Complete();
             await writer;
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException && ct.IsCancellationRequested)
+        catch (IOException)
+        {
+            // The client reset the stream or went away.
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // The client went away.
         }
@@ -127,6 +127,21 @@ internal sealed class RelayGrpcService(RelayEngine engine, SessionRegistry sessi
         {
             sink.Complete();
             engine.Unsubscribe(sink, sink.Queues);
+        }
+    }
+
+    /// <summary>Writes queued events, flushing only when the queue runs dry: one TLS record and syscall for many events.</summary>
+    private static async Task WriteAllAsync<T>(ChannelReader<T> events, IAsyncStreamWriter<T> stream, CancellationToken ct)
+    {
+        var buffered = new WriteOptions(WriteFlags.BufferHint);
+        var flush = new WriteOptions();
+        while (await events.WaitToReadAsync(ct))
+        {
+            while (events.TryRead(out var e))
+            {
+                stream.WriteOptions = (events.CanPeek ? events.TryPeek(out _) : events.CanCount && events.Count > 0) ? buffered : flush;
+                await stream.WriteAsync(e, ct);
+            }
         }
     }
 
