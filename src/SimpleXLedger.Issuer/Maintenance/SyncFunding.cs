@@ -50,9 +50,12 @@ public sealed class SyncFundingHandler(IMediator mediator, IssuerDbContext db, I
                 continue;
             }
 
-            if (!string.Equals(funding.Root, batch.Root, StringComparison.OrdinalIgnoreCase) || funding.TotalCredits != (ulong)batch.TotalCredits)
+            // The vendor id of a batch for a ledger is the vendor's address; it must be the one that funded it.
+            var vendorMatches = !batch.VendorId.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+                || string.Equals(funding.Vendor, batch.VendorId, StringComparison.OrdinalIgnoreCase);
+            if (!string.Equals(funding.Root, batch.Root, StringComparison.OrdinalIgnoreCase) || funding.TotalCredits != (ulong)batch.TotalCredits || !vendorMatches)
             {
-                logger.LogWarning("batch {BatchId} was funded on-chain with a different root or total; its cards stay inactive", batch.Id);
+                logger.LogWarning("batch {BatchId} was funded on-chain with a different root, total or vendor; its cards stay inactive", batch.Id);
                 continue;
             }
 

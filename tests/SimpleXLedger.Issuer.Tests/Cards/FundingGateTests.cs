@@ -44,7 +44,9 @@ public class FundingGateTests
         Assert.Equal(0, (await issuer.Send(new SyncFunding())).BatchesActivated);
         Assert.Equal(RedeemStatus.Unfunded, (await issuer.Send(new RedeemGiftCard(codes[0], RandomNumberGenerator.GetBytes(16), Requests(issuer, 1)))).Status);
 
-        ledger.Fund(batch.BatchIdHex, "0xvendor", batch.RootHex, batch.TotalCredits);
+        ledger.Fund(batch.BatchIdHex, "0xsomeoneelse", batch.RootHex, batch.TotalCredits);
+        Assert.Equal(0, (await issuer.Send(new SyncFunding())).BatchesActivated);
+        ledger.Fund(batch.BatchIdHex, "0xVENDOR", batch.RootHex, batch.TotalCredits);
         Assert.Equal(1, (await issuer.Send(new SyncFunding())).BatchesActivated);
         Assert.Equal(RedeemStatus.Issued, (await issuer.Send(new RedeemGiftCard(codes[0], RandomNumberGenerator.GetBytes(16), Requests(issuer, 1)))).Status);
         Assert.Equal(CardState.Active, (await issuer.Send(new GetCardInfo(codes[1].ComputeHash())))!.State);

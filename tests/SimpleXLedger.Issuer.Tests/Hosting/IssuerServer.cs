@@ -13,6 +13,7 @@ using SimpleXLedger.Issuer.Storage;
 using SimpleXLedger.Testing;
 using SimpleXLedger.Tokens;
 using Mediator;
+using Microsoft.Extensions.Logging;
 
 namespace SimpleXLedger.Issuer.Tests.Hosting;
 
@@ -46,7 +47,7 @@ public sealed class IssuerServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<IssuerServer> StartAsync(Func<IssuerSettings, IssuerSettings>? configure = null, bool tls = true)
+    public static async Task<IssuerServer> StartAsync(Func<IssuerSettings, IssuerSettings>? configure = null, bool tls = true, CapturedLogs? logs = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("sxl-issuer-host-").FullName;
         var settings = new IssuerSettings
@@ -65,7 +66,11 @@ public sealed class IssuerServer : IAsyncDisposable
             Grpc = new IPEndPoint(IPAddress.Loopback, FreePort.Next()),
             TlsOnLoopback = tls,
         };
-        var app = await IssuerHost.BuildAsync(settings, endpoints, ledger, null);
+        var app = await IssuerHost.BuildAsync(settings, endpoints, ledger, null, logs is null ? null : l =>
+        {
+            l.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Trace);
+            l.AddProvider(logs);
+        });
         await app.StartAsync();
         using var certificate = SelfSignedCertificate.LoadOrCreate(settings.DataDirectory, settings.Name);
         return new IssuerServer(app, directory, endpoints, CertificateFingerprint.Sha256(certificate), key);

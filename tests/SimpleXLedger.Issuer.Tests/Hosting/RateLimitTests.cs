@@ -10,14 +10,17 @@ public class RateLimitTests
     [Fact]
     public async Task Wrong_codes_are_held_off_per_client_before_any_lookup_even_for_a_right_code()
     {
-        await using var server = await IssuerServer.StartAsync(s => s with { WrongCodesPerClientPerMinute = 3 });
+        var logs = new CapturedLogs();
+        await using var server = await IssuerServer.StartAsync(s => s with { WrongCodesPerClientPerMinute = 3 }, logs: logs);
         var good = (await server.CreateCardsAsync(10))[0];
+        var wrong = new List<CardCode>();
         using var channel = server.Channel();
         var client = new IssuerClient(channel);
 
         for (var i = 0; i < 3; i++)
         {
-            var e = await Assert.ThrowsAsync<RpcException>(() => client.GetCardAsync(new GetCardRequest { CardCode = CardCode.Generate().Reveal() }).ResponseAsync);
+            wrong.Add(CardCode.Generate());
+            var e = await Assert.ThrowsAsync<RpcException>(() => client.GetCardAsync(new GetCardRequest { CardCode = wrong[^1].Reveal() }).ResponseAsync);
             Assert.Equal(StatusCode.Unauthenticated, e.StatusCode);
         }
 
@@ -35,5 +38,13 @@ public class RateLimitTests
 
         // The card itself was never touched.
         Assert.Equal(10, (await server.CardAsync(good)).Remaining);
+
+        // The log says a limit was hit, and never shows a code (not even in part).
+        Assert.Contains(logs.Lines, l => l.Contains("limit hit", StringComparison.Ordinal));
+        foreach (var code in wrong.Append(good))
+        {
+            var secret = code.Reveal()[4..];
+            Assert.DoesNotContain(logs.Lines, l => l.Contains(secret[..9], StringComparison.OrdinalIgnoreCase) || l.Contains(secret.Replace("-", "", StringComparison.Ordinal)[..8], StringComparison.OrdinalIgnoreCase));
+        }
     }
 }
