@@ -7,7 +7,7 @@ namespace SimpleXLedger.Relay.Tests.Plugin;
 /// A plugin built only by the tests. A new queue gets <c>createCredit</c> units (default 3), each
 /// message costs <c>pricePerMessage</c> (default 1). Usage events are appended to <c>usage.log</c> in
 /// its data directory. <c>throwIn</c> names a hook that throws (with a fake secret in the message,
-/// which must never reach the relay's log).
+/// which must never reach the relay's log), or is <c>hang</c>: sends never get an answer.
 /// </summary>
 public sealed class TestMeterPlugin : IMeteringPlugin
 {
@@ -48,6 +48,11 @@ public sealed class TestMeterPlugin : IMeteringPlugin
         {
             await Task.Yield();
             MaybeThrow(nameof(AuthorizeSendAsync));
+            if (string.Equals(throwIn, "hang", StringComparison.Ordinal))
+            {
+                await Task.Delay(Timeout.Infinite, CancellationToken.None);
+            }
+
             return MeteringDecision.Allow(charge: price);
         }
 

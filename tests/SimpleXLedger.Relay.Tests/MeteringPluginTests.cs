@@ -87,6 +87,24 @@ public sealed class MeteringPluginTests
     }
 
     [Fact]
+    public async Task A_plugin_that_never_answers_times_out_and_the_work_is_refused()
+    {
+        using var dir = new TempDirectory();
+        var options = Relays.Options(dir.Path, "testmeter") with
+        {
+            MeteringTimeout = TimeSpan.FromMilliseconds(300),
+            MeteringSettings = new Dictionary<string, string> { ["throwIn"] = "hang" },
+        };
+        await using var relay = await Relays.StartAsync(options);
+        await using var client = await RelayClient.ConnectAsync(relay.Address);
+        using var key = RelayProtocol.NewKey();
+        var q = await client.CreateQueueAsync(key);
+        var e = await Assert.ThrowsAsync<RelayException>(() => client.SendAsync(q.SenderId.Memory, null, "x"u8.ToArray()));
+        Assert.Equal(ErrorCode.Unavailable, e.Code);
+        Assert.Equal(0u, (await client.InfoAsync(q.RecipientId.Memory, key)).PendingMessages);
+    }
+
+    [Fact]
     public async Task A_missing_plugin_stops_the_relay_from_starting_with_a_clear_error()
     {
         using var dir = new TempDirectory();

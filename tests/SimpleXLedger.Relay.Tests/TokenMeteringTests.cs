@@ -10,11 +10,11 @@ namespace SimpleXLedger.Relay.Tests;
 /// <summary>The shipped tokens plugin, loaded from sxl's plugins directory, paid with real blind-signed tokens.</summary>
 public sealed class TokenMeteringTests(TokenFixture tokens) : IClassFixture<TokenFixture>
 {
-    private async Task<(RelayServer Relay, TestRedeemer Redeemer)> StartAsync(TempDirectory dir, Dictionary<string, string>? settings = null, CapturingLoggerProvider? log = null)
+    private async Task<(RelayServer Relay, TestRedeemer Redeemer)> StartAsync(TempDirectory dir, Dictionary<string, string>? settings = null, CapturingLoggerProvider? log = null, TimeProvider? clock = null)
     {
         var redeemer = new TestRedeemer();
         var options = Relays.Options(dir.Path, "tokens") with { MeteringSettings = settings ?? tokens.Settings() };
-        var relay = await Relays.StartAsync(options, log: log, services: new RelayServices().Add<ITokenRedeemer>(redeemer));
+        var relay = await Relays.StartAsync(options, clock, log, new RelayServices().Add<ITokenRedeemer>(redeemer));
         return (relay, redeemer);
     }
 
@@ -198,6 +198,35 @@ public sealed class TokenMeteringTests(TokenFixture tokens) : IClassFixture<Toke
             }
         });
         Assert.Equal(2_000_000, (await client.InfoAsync(q.RecipientId.Memory, key)).Balance.Amount);
+    }
+
+    [Fact]
+    public async Task Stored_messages_are_charged_per_megabyte_day_and_never_below_zero()
+    {
+        using var dir = new TempDirectory();
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var settings = tokens.Settings();
+        settings["creditsPerMbDay"] = "10";
+        var (relay, _) = await StartAsync(dir, settings, clock: clock);
+        await using var _relay = relay;
+        await using var client = await RelayClient.ConnectAsync(relay.Address);
+        using var key = RelayProtocol.NewKey();
+        var q = await client.CreateQueueAsync(key);
+        await client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint());
+        await client.SendAsync(q.SenderId.Memory, null, new byte[16_000]);
+        Assert.Equal(500_000, (await client.InfoAsync(q.RecipientId.Memory, key)).Balance.Amount);
+
+        // 16,000 bytes for a day at 10 credits per MB-day: 0.16 credits.
+        clock.Advance(TimeSpan.FromDays(1));
+        await relay.SweepAsync();
+        Assert.Equal(340_000, (await client.InfoAsync(q.RecipientId.Memory, key)).Balance.Amount);
+
+        // Ten more days would cost 1.6 credits: the balance stops at zero and the message stays.
+        clock.Advance(TimeSpan.FromDays(10));
+        await relay.SweepAsync();
+        var info = await client.InfoAsync(q.RecipientId.Memory, key);
+        Assert.Equal(0, info.Balance.Amount);
+        Assert.Equal(1u, info.PendingMessages);
     }
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)

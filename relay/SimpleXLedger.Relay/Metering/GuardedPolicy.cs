@@ -95,13 +95,32 @@ internal sealed class GuardedPolicy(IMeteringPlugin plugin, IMeteringPolicy inne
         }
     }
 
-    private async ValueTask<MeteringDecision> Decide(string hook, Func<CancellationToken, ValueTask<MeteringDecision>> call, CancellationToken ct, bool mayFailOpen = true)
+    private ValueTask<MeteringDecision> Decide(string hook, Func<CancellationToken, ValueTask<MeteringDecision>> call, CancellationToken ct, bool mayFailOpen = true)
     {
-        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeoutSource.CancelAfter(timeout);
+        ValueTask<MeteringDecision> pending;
         try
         {
-            var decision = await call(timeoutSource.Token).AsTask().WaitAsync(timeoutSource.Token);
+            pending = call(ct);
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromResult(Fallback(hook, e, mayFailOpen));
+        }
+
+        // The hot path: a policy that answers synchronously costs no timer and no task.
+        if (pending.IsCompletedSuccessfully)
+        {
+            return pending.Result is { } decision ? ValueTask.FromResult(decision) : ValueTask.FromResult(Fallback(hook, new InvalidOperationException("no decision"), mayFailOpen));
+        }
+
+        return AwaitAsync(hook, pending, ct, mayFailOpen);
+    }
+
+    private async ValueTask<MeteringDecision> AwaitAsync(string hook, ValueTask<MeteringDecision> pending, CancellationToken ct, bool mayFailOpen)
+    {
+        try
+        {
+            var decision = await pending.AsTask().WaitAsync(timeout, ct);
             return decision ?? throw new InvalidOperationException("the plugin returned no decision");
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -110,9 +129,14 @@ internal sealed class GuardedPolicy(IMeteringPlugin plugin, IMeteringPolicy inne
         }
         catch (Exception e)
         {
-            Failed(hook, e);
-            return failOpen && mayFailOpen ? MeteringDecision.Free() : MeteringDecision.Deny(Closed);
+            return Fallback(hook, e, mayFailOpen);
         }
+    }
+
+    private MeteringDecision Fallback(string hook, Exception e, bool mayFailOpen)
+    {
+        Failed(hook, e);
+        return failOpen && mayFailOpen ? MeteringDecision.Free() : MeteringDecision.Deny(Closed);
     }
 
     private void Failed(string hook, Exception e)
