@@ -80,7 +80,15 @@ internal sealed class RelayGrpcService(RelayEngine engine, SessionRegistry sessi
         var ct = context.CancellationToken;
         var sink = new StreamSink(single: false);
         var inFlight = new SemaphoreSlim(options.MaxSessionInFlight, options.MaxSessionInFlight);
-        var writer = Task.Run(() => WriteAllAsync(sink.Events, responseStream, ct), ct);
+        // A command's permit is returned once its reply is written, so a client that sends without
+        // reading its replies is stopped after MaxSessionInFlight instead of filling the relay's memory.
+        var writer = Task.Run(() => WriteAllAsync(sink.Events, responseStream, ct, e =>
+        {
+            if (e.EventCase == SessionEvent.EventOneofCase.Reply)
+            {
+                inFlight.Release();
+            }
+        }), ct);
         async Task ExecuteOneAsync(Transmission transmission)
         {
             try
@@ -90,9 +98,6 @@ internal sealed class RelayGrpcService(RelayEngine engine, SessionRegistry sessi
             catch (OperationCanceledException)
             {
                 // The session ended while the command ran.
-            }
-            finally
-            {
                 inFlight.Release();
             }
         }
@@ -107,6 +112,7 @@ internal sealed class RelayGrpcService(RelayEngine engine, SessionRegistry sessi
                 _ = ExecuteOneAsync(transmission);
             }
 
+            // The client finished sending: wait until every reply is written, then end the stream.
             for (var i = 0; i < options.MaxSessionInFlight; i++)
             {
                 await inFlight.WaitAsync(ct);
@@ -131,7 +137,7 @@ internal sealed class RelayGrpcService(RelayEngine engine, SessionRegistry sessi
     }
 
     /// <summary>Writes queued events, flushing only when the queue runs dry: one TLS record and syscall for many events.</summary>
-    private static async Task WriteAllAsync<T>(ChannelReader<T> events, IAsyncStreamWriter<T> stream, CancellationToken ct)
+    private static async Task WriteAllAsync<T>(ChannelReader<T> events, IAsyncStreamWriter<T> stream, CancellationToken ct, Action<T>? written = null)
     {
         var buffered = new WriteOptions(WriteFlags.BufferHint);
         var flush = new WriteOptions();
@@ -141,6 +147,7 @@ internal sealed class RelayGrpcService(RelayEngine engine, SessionRegistry sessi
             {
                 stream.WriteOptions = (events.CanPeek ? events.TryPeek(out _) : events.CanCount && events.Count > 0) ? buffered : flush;
                 await stream.WriteAsync(e, ct);
+                written?.Invoke(e);
             }
         }
     }
