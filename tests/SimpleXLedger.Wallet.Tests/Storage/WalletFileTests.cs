@@ -219,7 +219,7 @@ public sealed class WalletFileTests : IDisposable
 
     private static string Digest(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
 
-    private static byte[] Column(string path, string sql)
+    internal static byte[] Column(string path, string sql)
     {
         using var db = new SqliteConnection($"Data Source={path};Pooling=False;Mode=ReadOnly");
         db.Open();
@@ -238,7 +238,7 @@ public sealed class WalletFileTests : IDisposable
     }
 
     /// <summary>Flips one bit of a value where it sits in the file's pages (the bytes, not through SQLite).</summary>
-    private static void FlipInFile(string path, byte[] value, int offset)
+    internal static void FlipInFile(string path, byte[] value, int offset)
     {
         var bytes = File.ReadAllBytes(path);
         var at = bytes.AsSpan().IndexOf(value);

@@ -1,0 +1,86 @@
+using SimpleXLedger.Wallet.Storage;
+using SimpleXLedger.Wallet.Tests.Support;
+
+namespace SimpleXLedger.Wallet.Tests.Storage;
+
+/// <summary>Backups and restores with real tokens and queues: nothing merged twice, spent tokens never return.</summary>
+[Collection(NetworkCollection.Name)]
+public sealed class BackupTests(NetworkFixture network) : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    [Fact]
+    public async Task A_backup_restores_into_a_new_wallet_and_restoring_it_again_adds_nothing()
+    {
+        var clock = TestWallets.Clock();
+        var backup = _dir.File("backup.sxlw");
+        string link;
+        await using (var wallet = TestWallets.Create(_dir.File("w.sxlw"), TestWallets.Careful(clock)))
+        {
+            using var issuer = network.IssuerSession();
+            await wallet.RedeemCardAsync((await network.Issuer.CreateCardsAsync(100))[0], issuer);
+            link = (await wallet.CreateQueueAsync(network.Relay.Address, "inbox")).SenderLink!.ToString();
+            wallet.Backup(backup);
+            Assert.Equal(WalletError.AlreadyExists, Assert.Throws<WalletException>(() => wallet.Backup(backup)).Error);
+        }
+
+        await using var restored = TestWallets.Create(_dir.File("new.sxlw"), TestWallets.Careful(clock));
+        var first = restored.Restore(backup, TestWallets.Passphrase);
+        Assert.Equal((1, 0, 99, 0, 1), (first.CardsAdded, first.BatchesAdded, first.TokensAdded, first.TokensSkipped, first.QueuesAdded));
+        Assert.Equal(99, restored.AvailableTokens);
+        Assert.Equal(link, restored.Queues.Single().SenderLink!.ToString());
+
+        var second = restored.Restore(backup, TestWallets.Passphrase);
+        Assert.Equal((0, 0, 0, 99, 0), (second.CardsAdded, second.BatchesAdded, second.TokensAdded, second.TokensSkipped, second.QueuesAdded));
+        Assert.Equal(99, restored.AvailableTokens);
+        Assert.Single(restored.Queues);
+
+        // The restored queue is really usable: its keys came back.
+        Assert.Equal(SendStatus.PaymentRequired, (await restored.SendAsync("inbox", "x"u8.ToArray())).Status);
+    }
+
+    [Fact]
+    public async Task Tokens_spent_after_the_backup_do_not_come_back_when_it_is_restored()
+    {
+        var clock = TestWallets.Clock();
+        var backup = _dir.File("backup.sxlw");
+        await using var wallet = TestWallets.Create(_dir.File("w.sxlw"), TestWallets.Careful(clock));
+        using var issuer = network.IssuerSession();
+        await wallet.RedeemCardAsync((await network.Issuer.CreateCardsAsync(100))[0], issuer);
+        wallet.Backup(backup);
+        await wallet.CreateQueueAsync(network.Relay.Address, "inbox");
+        clock.Advance(TimeSpan.FromMinutes(5));
+        await wallet.TopUps.RunDueAsync();
+        Assert.Equal(89, wallet.AvailableTokens);
+
+        var result = wallet.Restore(backup, TestWallets.Passphrase);
+
+        Assert.Equal(0, result.TokensAdded);
+        Assert.Equal(100, result.TokensSkipped);
+        Assert.Equal(89, wallet.AvailableTokens);
+        Assert.Equal(11, wallet.GetBalance().TokensSpent);
+    }
+
+    [Fact]
+    public async Task A_backup_under_another_passphrase_or_altered_is_refused_and_nothing_changes()
+    {
+        var backup = _dir.File("other.sxlw");
+        await using (var other = UserWallet.Create(backup, "a different passphrase", KdfParameters.WeakForTests))
+        {
+            WalletFileTests.AddTokens(other, 5);
+        }
+
+        await using var wallet = TestWallets.Create(_dir.File("w.sxlw"));
+        var wrong = Assert.Throws<WalletException>(() => wallet.Restore(backup, TestWallets.Passphrase));
+        Assert.Equal(WalletError.WrongPassphrase, wrong.Error);
+        Assert.Equal(0, wallet.AvailableTokens);
+
+        var sealedToken = WalletFileTests.Column(backup, "SELECT sealed FROM records WHERE kind = 'token' LIMIT 1");
+        WalletFileTests.FlipInFile(backup, sealedToken, 100);
+        var altered = Assert.Throws<WalletException>(() => wallet.Restore(backup, "a different passphrase"));
+        Assert.Equal(WalletError.Tampered, altered.Error);
+        Assert.Equal(0, wallet.AvailableTokens);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
