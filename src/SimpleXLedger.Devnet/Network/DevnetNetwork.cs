@@ -1,0 +1,378 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using SimpleXLedger.Chain.Accounts;
+using SimpleXLedger.Chain.Contracts;
+using SimpleXLedger.Chain.Devnet;
+using SimpleXLedger.Chain.Services;
+using SimpleXLedger.Devnet.Processes;
+
+namespace SimpleXLedger.Devnet.Network;
+
+/// <summary>
+/// The whole network on one machine: Anvil with the ledger deployed (devnet-length windows), a clearing house,
+/// an issuer and two relays — each its own <c>sxl … serve</c> process on loopback with <c>--devnet</c> and
+/// SQLite under the data directory — and a vendor batch funded on-chain and handed to the issuer.
+/// Disposing it stops every child in reverse order and waits for each.
+/// </summary>
+public sealed class DevnetNetwork : IAsyncDisposable
+{
+    private readonly List<ChildProcess> _services = [];
+    private readonly List<RelayService> _relays = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private DevnetChain? _chain;
+    private Task _ticker = Task.CompletedTask;
+    private int _disposed;
+
+    private DevnetNetwork(DevnetOptions options)
+    {
+        Options = options;
+        Runner = new SxlRunner(options.Program, options.LogDirectory, options.Environment);
+    }
+
+    public DevnetOptions Options { get; }
+
+    public SxlRunner Runner { get; }
+
+    public DevnetChain Chain => _chain ?? throw new InvalidOperationException("the chain is not started");
+
+    public string RpcUrl => Chain.RpcUrl;
+
+    public string Ledger => Chain.Deployment.Ledger;
+
+    public IssuerService Issuer { get; private set; } = null!;
+
+    public ClearingService Clearing { get; private set; } = null!;
+
+    public IReadOnlyList<RelayService> Relays => _relays;
+
+    public VendorBatch Batch { get; private set; } = null!;
+
+    /// <summary>True when the relays redeem every token at the clearing house (network-wide double-spend protection).</summary>
+    public bool RelaysRedeemAtClearingHouse { get; private set; }
+
+    /// <summary>The vendor's key file (for <c>sxl vendor …</c> commands).</summary>
+    public string VendorKeyFile => KeyFile("vendor");
+
+    /// <summary>Every service process, for health checks.</summary>
+    public IReadOnlyList<ChildProcess> Services => _services;
+
+    /// <summary>Starts everything; on failure stops what was started and throws <see cref="DevnetException"/>.</summary>
+    public static async Task<DevnetNetwork> StartAsync(DevnetOptions options, IDevnetProgress progress, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(progress);
+        if (options.Relays is < 1 or > 4)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "between one and four relays (one operator account each)");
+        }
+
+        Directory.CreateDirectory(options.DataDirectory);
+        Directory.CreateDirectory(options.LogDirectory);
+        Directory.CreateDirectory(options.KeyDirectory);
+        var network = new DevnetNetwork(options);
+        try
+        {
+            await network.StartChainAsync(progress, ct);
+            network.WriteKeyFiles();
+            await network.StartClearingAsync(progress, ct);
+            await network.StartIssuerAsync(progress, ct);
+            for (var i = 0; i < options.Relays; i++)
+            {
+                await network.StartRelayAsync(i, progress, ct);
+            }
+
+            await network.FundVendorBatchAsync(progress, ct);
+            network.WriteDescription();
+            return network;
+        }
+        catch (Exception e) when (e is ChildProcessException or AnvilStartException or Nethereum.JsonRpc.Client.RpcClientUnknownException or IOException or KeyFileException or LedgerRevertException)
+        {
+            await network.DisposeAsync();
+            throw new DevnetException($"the devnet could not start: {e.Message}", e);
+        }
+        catch
+        {
+            await network.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A ledger client sending as one of the dev accounts (the caller disposes the connection).</summary>
+    public async Task<LedgerClient> LedgerAsAsync(DevAccount account, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        var connection = await ChainConnection.ConnectAsync(RpcUrl, account.Key, ct: ct);
+        return await LedgerClient.AttachAsync(connection, Ledger, ct: ct);
+    }
+
+    /// <summary>The key file of a role (<c>issuer</c>, <c>clearing</c>, <c>vendor</c>, <c>operator-a</c>, …), 64 hex digits, mode 0600.</summary>
+    public string KeyFile(string role) => Path.Combine(Options.KeyDirectory, role + ".key");
+
+    /// <summary>The first service that has died, if any (a healthy devnet has none).</summary>
+    public ChildProcess? FirstDeadService() => _services.FirstOrDefault(s => s.HasExited);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // Relays first (they call the others), then the issuer and the clearing house, the chain last;
+        // each group in parallel so Ctrl+C is answered within a couple of seconds.
+        var relays = _relays.Select(r => r.Process).ToHashSet();
+        await StopAllAsync(_services.Where(relays.Contains));
+        await StopAllAsync(_services.Where(s => !relays.Contains(s)));
+        await _stopping.CancelAsync();
+        await _ticker;
+        _stopping.Dispose();
+        if (_chain is not null)
+        {
+            await _chain.DisposeAsync();
+        }
+    }
+
+    private static async Task StopAllAsync(IEnumerable<ChildProcess> processes)
+    {
+        await Task.WhenAll(processes.Select(async p =>
+        {
+            try
+            {
+                await p.DisposeAsync();
+            }
+            catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+            {
+                // Killed already; the others still stop.
+            }
+        }));
+    }
+
+    // ---- the steps of start-up -------------------------------------------------------------------
+
+    private async Task StartChainAsync(IDevnetProgress progress, CancellationToken ct)
+    {
+        var anvil = await AnvilInstaller.EnsureAsync(progress, Options.LogDirectory, ct);
+        progress.Doing("starting Anvil and deploying the ledger (devnet windows: seconds)");
+        _chain = await DevnetChain.StartAsync(new AnvilOptions { Executable = anvil }, ct: ct);
+        _ticker = BlockTicker.RunAsync(_chain.RpcUrl, TimeSpan.FromSeconds(1), _stopping.Token);
+        progress.Done($"chain {_chain.RpcUrl}: ledger {_chain.Deployment.Ledger}, key registry {_chain.Deployment.KeyRegistry}, test dollar {_chain.Deployment.Token}");
+    }
+
+    private void WriteKeyFiles()
+    {
+        // Anvil's public dev keys: one file per role, as an operator would keep its own.
+        Write("issuer", DevAccounts.Issuer);
+        Write("clearing", DevAccounts.ClearingHouse);
+        Write("vendor", DevAccounts.Vendor);
+        Write("fee", DevAccounts.FeeRecipient);
+        for (var i = 0; i < Options.Relays; i++)
+        {
+            Write(OperatorRole(i), OperatorAccount(i));
+        }
+
+        void Write(string role, DevAccount account)
+        {
+            var path = KeyFile(role);
+            if (!File.Exists(path))
+            {
+                EthereumKeyFile.Write(path, account.Key);
+            }
+        }
+    }
+
+    private async Task StartClearingAsync(IDevnetProgress progress, CancellationToken ct)
+    {
+        progress.Doing("starting the clearing house");
+        var data = Path.Combine(Options.DataDirectory, "clearing");
+        var key = KeyFile("clearing");
+        var process = Runner.StartService("clearing", [
+            "clearing", "serve", "--data", data, "--grpc", "127.0.0.1:0",
+            "--rpc", RpcUrl, "--ledger", Ledger, "--key", key,
+            "--issuer-name", Options.IssuerName,
+            "--epoch-seconds", Options.EpochSeconds.ToString(CultureInfo.InvariantCulture),
+            "--devnet",
+        ]);
+        _services.Add(process);
+        var address = await process.WaitForLineAsync(l => l.StartsWith("sxl://", StringComparison.Ordinal), Options.ReadyTimeout, ct);
+        Clearing = new ClearingService(process, data, address.Trim(), key);
+        progress.Done($"clearing house {Clearing.Address}");
+    }
+
+    private async Task StartIssuerAsync(IDevnetProgress progress, CancellationToken ct)
+    {
+        progress.Doing("starting the issuer");
+        var data = Path.Combine(Options.DataDirectory, "issuer");
+        var key = KeyFile("issuer");
+        // The issuer takes fixed ports: pick free ones, and pick again if another process took one first.
+        for (var attempt = 1; ; attempt++)
+        {
+            var http = FreeLoopbackPort();
+            var grpc = FreeLoopbackPort();
+            var process = Runner.StartService("issuer", [.. IssuerArguments(data, http, grpc, key)]);
+            try
+            {
+                var ready = await process.WaitForLineAsync(l => l.StartsWith("issuer ready", StringComparison.Ordinal), Options.ReadyTimeout, ct);
+                _services.Add(process);
+                Issuer = new IssuerService(process, data, new Uri(Field(ready, "http")), new Uri(Field(ready, "grpc")), Options.IssuerName, key);
+                progress.Doing("waiting for the issuer's first key to become usable on-chain");
+                await WaitForIssuingKeyAsync(ct);
+                progress.Done($"issuer {Issuer.Name}: gRPC {Issuer.Grpc}, HTTP {Issuer.Http} ({Field(ready, "mode")} mode)");
+                return;
+            }
+            catch (ChildProcessException) when (attempt < 3 && process.HasExited && process.RecentOutput.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                await process.DisposeAsync();
+            }
+            catch
+            {
+                _services.Add(process);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Until the registry names a key issuing now (anchored, and usable by block time): wallets only redeem under it.</summary>
+    private async Task WaitForIssuingKeyAsync(CancellationToken ct)
+    {
+        using var chain = await ChainConnection.ConnectAsync(RpcUrl, ct: ct);
+        var ledger = await LedgerClient.AttachAsync(chain, Ledger, ct: ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(Options.ReadyTimeout);
+        try
+        {
+            while (await ledger.GetCurrentIssuingKeyAsync(timeout.Token) is null)
+            {
+                if (Issuer.Process.HasExited)
+                {
+                    throw new ChildProcessException("the issuer stopped before its key was usable");
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(250), timeout.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new DevnetException($"the issuer's key was not usable on-chain within {Options.ReadyTimeout.TotalSeconds:0} s; see {Issuer.Process.LogPath}");
+        }
+    }
+
+    private IEnumerable<string> IssuerArguments(string data, int http, int grpc, string key) =>
+    [
+        "issuer", "serve", "--data", data, "--name", Options.IssuerName,
+        "--http", $"127.0.0.1:{http.ToString(CultureInfo.InvariantCulture)}",
+        "--grpc", $"127.0.0.1:{grpc.ToString(CultureInfo.InvariantCulture)}",
+        "--rpc", RpcUrl, "--ledger", Ledger, "--key", key,
+        "--epoch", $"{Options.EpochSeconds.ToString(CultureInfo.InvariantCulture)}s",
+        "--devnet",
+    ];
+
+    private async Task StartRelayAsync(int index, IDevnetProgress progress, CancellationToken ct)
+    {
+        var name = RelayName(index);
+        progress.Doing($"registering operator {(char)('A' + index)} and starting {name}");
+        var payee = OperatorAccount(index);
+        var payeeKey = KeyFile(OperatorRole(index));
+        var operatorKey = Path.Combine(Options.KeyDirectory, $"{OperatorRole(index)}.operator.pem");
+        await Runner.RunAsync($"{OperatorRole(index)}-register", [
+            "operator", "register", "--clearing", Clearing.Address, "--operator-key", operatorKey, "--payee", payee.Address, "--key", payeeKey,
+        ], ct: ct);
+
+        var data = Path.Combine(Options.DataDirectory, name);
+        var process = Runner.StartService(name, [
+            "relay", "serve", "--data", data, "--listen", "127.0.0.1:0",
+            "--metering", "tokens", "--devnet", "--issuer", Issuer.Http.ToString(),
+            "--metering-setting", $"issuerName={Options.IssuerName}",
+        ]);
+        _services.Add(process);
+        var address = (await process.WaitForLineAsync(l => l.StartsWith("sxl://", StringComparison.Ordinal), Options.ReadyTimeout, ct)).Trim();
+        _relays.Add(new RelayService(process, name, data, address, payee, payeeKey, operatorKey));
+        progress.Done($"{name} {address} (operator {(char)('A' + index)}, payee {payee.Address})");
+    }
+
+    private async Task FundVendorBatchAsync(IDevnetProgress progress, CancellationToken ct)
+    {
+        progress.Doing($"vendor: generating {Options.Cards} cards of {Options.CreditsPerCard} credits and funding them on-chain");
+        var vendorDir = Path.Combine(Options.DataDirectory, "vendor");
+        var lines = await Runner.RunAsync("vendor-generate", [
+            "vendor", "cards", "generate", "--vendor", DevAccounts.Vendor.Address,
+            "--value", Options.CreditsPerCard.ToString(CultureInfo.InvariantCulture),
+            "--count", Options.Cards.ToString(CultureInfo.InvariantCulture),
+            "--out", vendorDir,
+        ], ct: ct);
+        var codesFile = AfterColon(lines, "codes");
+        var batchFile = AfterColon(lines, "batch file");
+        var batch = SimpleXLedger.Cards.CardBatchFile.Read(batchFile);
+
+        var vendor = await LedgerAsAsync(DevAccounts.Vendor, ct);
+        ChainTransaction funding;
+        using (vendor.Connection)
+        {
+            funding = await vendor.FundBatchAsync(batch.BatchId, batch.Root, batch.TotalCredits, ct);
+        }
+
+        await Runner.RunAsync("issuer-import", ["issuer", "cards", "import", "--data", Issuer.DataDirectory, "--batch", batchFile], ct: ct);
+        Batch = new VendorBatch(batch.BatchIdHex, batch.RootHex, batch.Cards.Count, Options.CreditsPerCard, codesFile, batchFile, funding.Hash);
+        progress.Done($"vendor batch {batch.BatchIdHex[..18]}…: {batch.TotalCredits} credits funded on-chain (tx {funding.Hash[..18]}…) and given to the issuer");
+    }
+
+    /// <summary>What is running where, for people and tools (no secrets: the dev keys are public test keys, and the codes stay in their own file).</summary>
+    private void WriteDescription()
+    {
+        var description = new
+        {
+            rpc = RpcUrl,
+            ledger = Ledger,
+            keyRegistry = Chain.Deployment.KeyRegistry,
+            token = Chain.Deployment.Token,
+            issuer = new { name = Issuer.Name, http = Issuer.Http.ToString(), grpc = Issuer.Grpc.ToString() },
+            clearing = Clearing.Address,
+            relays = Relays.Select(r => new { name = r.Name, address = r.Address, payee = r.Payee.Address }).ToArray(),
+            vendor = new { address = DevAccounts.Vendor.Address, batch = Batch.BatchId, codesFile = Batch.CodesFile, batchFile = Batch.BatchFile },
+        };
+        File.WriteAllText(Path.Combine(Options.DataDirectory, "devnet.json"), JsonSerializer.Serialize(description, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------
+
+    internal static string RelayName(int index) => $"relay-{(char)('a' + index)}";
+
+    internal static string OperatorRole(int index) => $"operator-{(char)('a' + index)}";
+
+    internal static DevAccount OperatorAccount(int index) => index switch
+    {
+        0 => DevAccounts.OperatorA,
+        1 => DevAccounts.OperatorB,
+        // Further relays take the spare dev accounts from the end.
+        _ => DevAccounts.All[^(index - 1)],
+    };
+
+    /// <summary>A <c>key=value</c> field of a ready line.</summary>
+    internal static string Field(string line, string key)
+    {
+        foreach (var part in line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part.StartsWith(key + "=", StringComparison.Ordinal))
+            {
+                return part[(key.Length + 1)..];
+            }
+        }
+
+        throw new DevnetException($"no {key}= in the line '{line}'");
+    }
+
+    private static string AfterColon(IReadOnlyList<string> lines, string prefix)
+    {
+        var line = lines.FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))
+            ?? throw new DevnetException($"`sxl vendor cards generate` printed no '{prefix}' line");
+        return line[(line.LastIndexOf(": ", StringComparison.Ordinal) + 2)..].Trim();
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
