@@ -189,8 +189,21 @@ public sealed class ChildProcess : IAsyncDisposable
             throw new ChildProcessException($"{Name} did not get ready within {timeout.TotalSeconds:0} s", this);
         }
 
-        // stdout closed: the process ended (or is ending) without the line.
+        // stdout closed: the process ended (or is ending) without the line. Let stderr drain too, for the message.
         var status = await _exited.Task.WaitAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+        using (var drain = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            drain.CancelAfter(TimeSpan.FromSeconds(5));
+            try
+            {
+                await _process.WaitForExitAsync(drain.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // A grandchild still holds stderr open; report what arrived.
+            }
+        }
+
         throw new ChildProcessException($"{Name} exited with status {status} before it was ready", this);
     }
 
@@ -241,6 +254,9 @@ public sealed class ChildProcess : IAsyncDisposable
             return await _exited.Task.WaitAsync(TimeSpan.FromSeconds(10));
         }
     }
+
+    /// <summary>Closes our end of the watchdog's pipe without stopping anything else: exactly what the kernel does when this process dies.</summary>
+    internal void CloseOwnerPipe() => _process.StandardInput.Close();
 
     public async ValueTask DisposeAsync()
     {

@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text.Json.Nodes;
+using SimpleXLedger.Devnet.Tests.Support;
+using SimpleXLedger.Testing;
+
+namespace SimpleXLedger.Devnet.Tests.EndToEnd;
+
+/// <summary>
+/// The slow end-to-end test, run once: <c>sxl devnet --scenario smoke --exit --json</c> as a real child process
+/// (Anvil, clearing house, issuer and two relays as its own children), its one JSON object checked field by field.
+/// </summary>
+public sealed class SmokeScenarioTests : IDisposable
+{
+    /// <summary>Steps whose piece of the network has not landed yet; the devnet reports them as notYetAvailable, never as passed.</summary>
+    private static readonly HashSet<string> NotYetLanded =
+    [
+        "one token tried at both relays", // relays redeeming at the clearing house (sxl relay serve --clearing)
+        "epoch closed and anchored", // settlement epochs (sxl clearing epoch close)
+        "operators claim", // follows the epoch
+    ];
+
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "sxl-devnet-smoke-" + Guid.NewGuid().ToString("N")[..8]);
+
+    [Fact]
+    public async Task The_smoke_scenario_settles_everything_to_the_last_unit_and_leaves_no_process_behind()
+    {
+        await using var devnet = ChildProcess.Start("dotnet", [RepositoryPaths.SxlDll, "devnet", "--scenario", "smoke", "--exit", "--json", "--data", _data]);
+
+        var status = await devnet.WaitForExitAsync(TimeSpan.FromMinutes(6));
+
+        // stdout is the JSON object and nothing else.
+        var stdout = string.Join('\n', devnet.StandardOutput);
+        var json = JsonNode.Parse(stdout)?.AsObject() ?? throw new InvalidOperationException($"no JSON on stdout:\n{devnet.AllOutput}");
+        Assert.True(status == 0, $"exit status {status}\n{devnet.AllOutput}");
+        Assert.True(json["ok"]!.GetValue<bool>(), stdout);
+
+        foreach (var step in json["steps"]!.AsArray())
+        {
+            var name = step!["name"]!.GetValue<string>();
+            var expected = NotYetLanded.Contains(name) ? (string[])["notYetAvailable", "skipped"] : ["passed"];
+            Assert.True(expected.Contains(step["status"]!.GetValue<string>()), $"step '{name}': {step["status"]} ({step["detail"]})");
+        }
+
+        // Tokens: two wallets of 100; each paid a queue (1) and one top-up step (2).
+        var tokens = json["tokens"]!;
+        Assert.True(tokens["issued"]!.GetValue<long>() >= 200, tokens.ToJsonString());
+        Assert.True(tokens["spent"]!.GetValue<long>() >= 6, tokens.ToJsonString());
+        Assert.True(tokens["spent"]!.GetValue<long>() <= tokens["issued"]!.GetValue<long>(), tokens.ToJsonString());
+        Assert.Equal(10, json["messages"]!["sent"]!.GetValue<long>());
+        Assert.Equal(10, json["messages"]!["received"]!.GetValue<long>());
+
+        var vendor = Assert.Single(json["vendors"]!.AsArray())!;
+        Assert.True(Amount(vendor["share"]) > 0);
+        Assert.Equal(Amount(vendor["share"]), Amount(vendor["withdrawn"]));
+
+        AssertEpochs(json);
+        AssertConservation(json["conservation"]!);
+
+        // No process of this devnet outlives it: every service had the data directory on its command line.
+        Assert.Empty(await ProcessTable.WaitAllGoneAsync(ProcessTable.Matching(_data).Select(p => p.Pid), TimeSpan.FromSeconds(10)));
+    }
+
+    private static void AssertEpochs(JsonObject json)
+    {
+        foreach (var epoch in json["epochs"]!.AsArray())
+        {
+            Assert.Matches("^0x[0-9a-f]{64}$", epoch!["root"]!.GetValue<string>());
+            Assert.Matches("^0x[0-9a-f]{64}$", epoch["anchorTx"]!.GetValue<string>());
+            Assert.True(epoch["anchorGas"]!.GetValue<ulong>() > 0);
+            var leaves = epoch["leaves"]!.AsArray().Select(l => l!).ToList();
+            Assert.NotEmpty(leaves);
+            // One leaf per payee.
+            Assert.Equal(leaves.Count, leaves.Select(l => l["payee"]!.GetValue<string>().ToLowerInvariant()).Distinct().Count());
+            Assert.All(leaves, l => Assert.Contains(l["kind"]!.GetValue<string>(), new[] { "operator", "fee" }));
+            foreach (var claim in epoch["claims"]!.AsArray())
+            {
+                var leaf = leaves.Single(l => string.Equals(l["payee"]!.GetValue<string>(), claim!["payee"]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase));
+                Assert.Equal(Amount(leaf["amount"]), Amount(claim!["amount"]));
+                Assert.Matches("^0x[0-9a-f]{64}$", claim["tx"]!.GetValue<string>());
+                Assert.True(claim["gas"]!.GetValue<ulong>() > 0);
+            }
+        }
+    }
+
+    private static void AssertConservation(JsonNode conservation)
+    {
+        Assert.True(conservation["ok"]!.GetValue<bool>(), conservation.ToJsonString());
+        Assert.True(conservation["booksBalance"]!.GetValue<bool>());
+        Assert.True(conservation["tokenBalanceMatches"]!.GetValue<bool>());
+        Assert.Equal(BigInteger.Zero, Amount(conservation["sumOfDeltas"]));
+        // The ledger's own terms, recomputed here: received = vendor balances + withdrawn + claims + allocated + unallocated.
+        Assert.Equal(
+            Amount(conservation["escrowReceived"]),
+            Amount(conservation["vendorBalances"]) + Amount(conservation["vendorWithdrawn"]) + Amount(conservation["claimsPaid"])
+                + Amount(conservation["allocatedUnclaimed"]) + Amount(conservation["unallocated"]));
+        var parties = conservation["parties"]!.AsArray();
+        Assert.True(parties.Count >= 10);
+        Assert.All(parties, p => Assert.Equal(Amount(p!["expectedDelta"]), Amount(p["after"]) - Amount(p["before"])));
+        Assert.Equal(BigInteger.Zero, parties.Aggregate(BigInteger.Zero, (sum, p) => sum + Amount(p!["delta"])));
+    }
+
+    private static BigInteger Amount(JsonNode? node) => BigInteger.Parse(node!.GetValue<string>(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_data))
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+    }
+}
