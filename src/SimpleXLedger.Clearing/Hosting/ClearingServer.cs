@@ -93,6 +93,7 @@ public sealed class ClearingServer : IAsyncDisposable
 
         var app = builder.Build();
         app.MapGrpcService<ClearingGrpcService>();
+        app.MapGrpcService<SimpleXLedger.Clearing.Settlement.SettlementGrpcService>();
         await app.StartAsync(cancellationToken);
         try
         {

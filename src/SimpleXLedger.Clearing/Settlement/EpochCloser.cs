@@ -1,0 +1,196 @@
+using System.Numerics;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SimpleXLedger.Chain.Merkle;
+using SimpleXLedger.Chain.Services;
+using SimpleXLedger.Clearing.Epochs;
+using SimpleXLedger.Clearing.Registry;
+using SimpleXLedger.Clearing.Storage;
+using SimpleXLedger.Hosting.Crash;
+
+namespace SimpleXLedger.Clearing.Settlement;
+
+/// <summary>What one close did for one epoch.</summary>
+public sealed record EpochSettlement(ulong Epoch, int Round, LeafFile File, bool AlreadyPosted);
+
+/// <summary>
+/// Closes settlement epochs and anchors them: for each epoch the schedule has moved to Closing (in order), it
+/// sums the payees' accepted tokens, computes the leaves (<see cref="EpochArithmetic"/>), checks the design's
+/// invariants (refusing to post, with an alarm, if one fails), writes the leaf file, then posts root, total,
+/// operator total and leaves hash through the idempotent <see cref="LedgerClient.PostEpochAsync"/>. A crash
+/// between writing and posting reuses the written file, so the same root is posted once. A frozen epoch with
+/// its disputes closed is posted again (next round) with the correct full leaves; what the bond paid the
+/// disputing payee is the clearing house's penalty and is not deducted.
+/// </summary>
+public sealed class EpochCloser(
+    IServiceScopeFactory scopes,
+    ClearingSettings settings,
+    IKeyRegistry registry,
+    EpochSchedule schedule,
+    LedgerClient ledger,
+    ILogger logger,
+    SettlementFault? fault = null)
+{
+    public const string AfterBuildCrashPoint = "clearing.epoch.after-build";
+
+    public LeafStore Store { get; } = new(settings.DataDirectory);
+
+    /// <summary>Advances epochs to the chain's time and settles every epoch that has ended, oldest first.</summary>
+    public async Task<IReadOnlyList<EpochSettlement>> CloseDueAsync(CancellationToken ct)
+    {
+        var snapshot = await registry.GetSnapshotAsync(ct);
+        await schedule.EnsureOpenAsync(snapshot.Now, ct);
+        List<long> due;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<ClearingDbContext>();
+            due = await db.Epochs.Where(e => e.State == EpochState.Closing).OrderBy(e => e.Number).Select(e => e.Number).ToListAsync(ct);
+        }
+
+        var done = new List<EpochSettlement>();
+        foreach (var n in due)
+        {
+            done.Add(await SettleAsync((ulong)n, snapshot, ct));
+        }
+
+        return done;
+    }
+
+    /// <summary>Posts again every frozen epoch whose disputes are all closed (the next round, correct leaves).</summary>
+    public async Task<IReadOnlyList<EpochSettlement>> RepostFrozenAsync(CancellationToken ct)
+    {
+        var next = await ledger.NextEpochAsync(ct);
+        var done = new List<EpochSettlement>();
+        for (ulong n = 1; n < next; n++)
+        {
+            var onChain = await ledger.GetEpochAsync(n, ct);
+            if (onChain.Frozen && onChain.OpenDisputes == 0)
+            {
+                var snapshot = await registry.GetSnapshotAsync(ct);
+                done.Add(await SettleAsync(n, snapshot, ct));
+            }
+        }
+
+        return done;
+    }
+
+    private async Task<EpochSettlement> SettleAsync(ulong epoch, RegistrySnapshot snapshot, CancellationToken ct)
+    {
+        var onChain = await ledger.GetEpochAsync(epoch, ct);
+        var stored = Store.TryLoad(epoch);
+        if (onChain.Live)
+        {
+            if (stored is null || !stored.RootBytes.AsSpan().SequenceEqual(onChain.Root))
+            {
+                logger.LogCritical("ALARM epoch {Epoch} is live on the ledger with a root this clearing house did not publish", epoch);
+                throw new EpochConflictException(epoch);
+            }
+
+            await MarkClosedAsync(epoch, ct);
+            return new EpochSettlement(epoch, stored.Round, stored, AlreadyPosted: true);
+        }
+
+        if (onChain.Frozen && onChain.OpenDisputes != 0)
+        {
+            throw new InvalidOperationException($"epoch {epoch} is frozen with {onChain.OpenDisputes} dispute(s) open: it is posted again once they are closed");
+        }
+
+        var round = onChain.Posted ? onChain.Round + 1 : 1;
+        var file = stored is not null && stored.Round == round && stored.IsConsistent() ? stored : await BuildAsync(epoch, round, snapshot, ct);
+        var post = new EpochPost(epoch, file.RootBytes, file.TotalAmount, file.OperatorTotalAmount, file.LeavesHashBytes);
+        var result = await ledger.PostEpochAsync(post, ct);
+        if (result.Transaction is { } tx || file.PostedTx is null)
+        {
+            file = file with { PostedTx = result.Transaction?.Hash ?? file.PostedTx, PostedBlock = result.Transaction?.BlockNumber ?? file.PostedBlock };
+            Store.Save(file);
+        }
+
+        await MarkClosedAsync(epoch, ct);
+        logger.LogInformation(
+            "epoch {Epoch} round {Round} anchored: {Leaves} leaves, root {Root}, total {Total}, operator total {OperatorTotal}{Already}",
+            epoch,
+            round,
+            file.Leaves.Count,
+            file.Root,
+            file.Total,
+            file.OperatorTotal,
+            result.AlreadyPosted ? " (already on the ledger)" : "");
+        return new EpochSettlement(epoch, round, file, result.AlreadyPosted);
+    }
+
+    private async Task<LeafFile> BuildAsync(ulong epoch, int round, RegistrySnapshot snapshot, CancellationToken ct)
+    {
+        var info = await ledger.GetInfoAsync(ct);
+        var terms = PayoutTerms.From(info);
+        List<PayeeCount> counts;
+        List<TokenKeyRow> keys;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<ClearingDbContext>();
+            var e = (long)epoch;
+            counts = (await db.PayeeEpochs.AsNoTracking().Where(p => p.Epoch == e).ToListAsync(ct)).Select(p => new PayeeCount(p.Payee, p.Accepted)).ToList();
+            keys = await db.TokenKeys.AsNoTracking().ToListAsync(ct);
+        }
+
+        var payouts = EpochArithmetic.Compute(epoch, counts, terms);
+        var failed = EpochArithmetic.Check(payouts, counts, terms).ToList();
+
+        // Proof of liabilities: never more tokens accepted under a key than the issuer anchored as issued.
+        foreach (var key in keys)
+        {
+            if (snapshot.Find(key.KeyId) is { } registered && key.Accepted > (long)registered.Issued)
+            {
+                failed.Add($"key {Convert.ToHexStringLower(key.KeyId)[..16]}…: {key.Accepted} accepted > {registered.Issued} anchored as issued");
+            }
+        }
+
+        var accounts = await ledger.GetAccountsAsync(ct);
+        if (payouts.Total > accounts.Unallocated)
+        {
+            failed.Add($"total {payouts.Total} > unallocated escrow {accounts.Unallocated}");
+        }
+
+        var acceptedEver = keys.Aggregate(BigInteger.Zero, (s, k) => s + k.Accepted);
+        var issuedEver = await ledger.TotalIssuedAsync(ct);
+        if (acceptedEver > issuedEver)
+        {
+            failed.Add($"{acceptedEver} tokens accepted in all > {issuedEver} anchored as issued in all");
+        }
+
+        if (failed.Count > 0)
+        {
+            logger.LogCritical("ALARM epoch {Epoch} not posted, invariant failed: {Failed}", epoch, string.Join("; ", failed));
+            throw new SettlementInvariantException(failed);
+        }
+
+        if (fault is not null && round == 1)
+        {
+            payouts = Underpay(payouts, fault.UnderpaidPayee, terms.OperatorRate);
+            logger.LogWarning("TEST FAULT: epoch {Epoch} underpays {Payee}", epoch, fault.UnderpaidPayee);
+        }
+
+        var tree = PayoutTree.Build(payouts.Leaves);
+        var file = LeafFile.From(payouts, tree, round, terms.OperatorRate);
+        Store.Save(file);
+        CrashPoint.Reach(AfterBuildCrashPoint);
+        return file;
+    }
+
+    private static EpochPayouts Underpay(EpochPayouts payouts, string payee, BigInteger rate)
+    {
+        var leaves = payouts.Leaves
+            .Select(l => string.Equals(l.Payee, payee, StringComparison.OrdinalIgnoreCase) ? l with { Amount = BigInteger.Max(0, l.Amount - rate) } : l)
+            .ToList();
+        var cut = payouts.Total - leaves.Aggregate(BigInteger.Zero, (s, l) => s + l.Amount);
+        return payouts with { Leaves = leaves, Total = payouts.Total - cut, OperatorTotal = payouts.OperatorTotal - cut };
+    }
+
+    private async Task MarkClosedAsync(ulong epoch, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ClearingDbContext>();
+        var e = (long)epoch;
+        await db.Epochs.Where(x => x.Number == e && x.State == EpochState.Closing).ExecuteUpdateAsync(s => s.SetProperty(x => x.State, EpochState.Closed), ct);
+    }
+}
