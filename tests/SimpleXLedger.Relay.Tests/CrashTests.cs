@@ -67,6 +67,10 @@ public sealed class CrashTests(TokenFixture tokens) : IClassFixture<TokenFixture
                 queues.Add((q.RecipientId.ToByteArray(), q.SenderId.ToByteArray()));
             }
 
+            // The random kill comes from outside (SIGKILL) once a random number of sends were acknowledged:
+            // a random moment of the load, whatever the machine's speed.
+            var killAfter = RandomNumberGenerator.GetInt32(20, 600);
+            var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             var senders = Enumerable.Range(0, Senders).Select(s => Task.Run(async () =>
             {
@@ -77,6 +81,10 @@ public sealed class CrashTests(TokenFixture tokens) : IClassFixture<TokenFixture
                     {
                         await client.SendAsync(queues[s].Sid, senderKey, Encoding.UTF8.GetBytes(body), cancellationToken: stop.Token);
                         acked[body] = 0;
+                        if (acked.Count >= killAfter)
+                        {
+                            reached.TrySetResult();
+                        }
                     }
                     catch (Exception e) when (e is RelayException or OperationCanceledException or Grpc.Core.RpcException)
                     {
@@ -87,7 +95,7 @@ public sealed class CrashTests(TokenFixture tokens) : IClassFixture<TokenFixture
 
             if (crashAt == "random")
             {
-                await Task.Delay(RandomNumberGenerator.GetInt32(50, 400));
+                await reached.Task.WaitAsync(TimeSpan.FromSeconds(60));
                 await relay.KillAsync();
             }
 

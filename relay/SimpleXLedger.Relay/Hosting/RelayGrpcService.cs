@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.Extensions.Logging;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Queues;
@@ -10,7 +11,7 @@ using GrpcRelay = SimpleXLedger.Protos.Relay.Relay;
 namespace SimpleXLedger.Relay.Hosting;
 
 /// <summary>The gRPC surface: thin, it finds the connection's session and hands transmissions to the engine.</summary>
-internal sealed class RelayGrpcService(RelayEngine engine, SessionRegistry sessions, RelayOptions options) : GrpcRelay.RelayBase
+internal sealed class RelayGrpcService(RelayEngine engine, SessionRegistry sessions, RelayOptions options, ILogger<RelayGrpcService> logger) : GrpcRelay.RelayBase
 {
     public override Task<HelloReply> Hello(HelloRequest request, ServerCallContext context)
     {
@@ -99,6 +100,12 @@ internal sealed class RelayGrpcService(RelayEngine engine, SessionRegistry sessi
             {
                 // The session ended while the command ran.
                 inFlight.Release();
+            }
+            catch (Exception e)
+            {
+                // A bug must not end the session nor strand the command's permit: answer INTERNAL.
+                logger.LogError("session command failed with {ExceptionType}", e.GetType().Name);
+                sink.Reply(RelayEngine.Error(Google.Protobuf.ByteString.Empty, ErrorCode.Internal, "internal error"));
             }
         }
 
