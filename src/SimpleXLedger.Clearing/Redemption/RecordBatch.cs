@@ -107,10 +107,10 @@ public sealed class RecordBatchHandler(ClearingDbContext db, ClearingDatabase da
         // 3. The spent-set: in-batch duplicates are spent at once; the rest go in sorted by (key, nonce),
         //    so concurrent transactions on PostgreSQL lock rows in one order and never deadlock on them.
         var unique = new List<Candidate>(command.Candidates.Count);
-        var seen = new HashSet<(int, string)>();
+        var seen = new HashSet<(int, UInt128, UInt128)>();
         foreach (var c in command.Candidates)
         {
-            if (seen.Add((c.KeyNo, Convert.ToHexString(c.Nonce))))
+            if (seen.Add(Key(c.KeyNo, c.Nonce)))
             {
                 unique.Add(c);
             }
@@ -121,7 +121,7 @@ public sealed class RecordBatchHandler(ClearingDbContext db, ClearingDatabase da
         }
 
         unique.Sort(static (a, b) => a.KeyNo != b.KeyNo ? a.KeyNo.CompareTo(b.KeyNo) : a.Nonce.AsSpan().SequenceCompareTo(b.Nonce));
-        var inserted = new HashSet<(int, string)>();
+        var inserted = new HashSet<(int, UInt128, UInt128)>();
         for (var start = 0; start < unique.Count; start += SpentSetSql.RowsPerInsert)
         {
             var count = Math.Min(SpentSetSql.RowsPerInsert, unique.Count - start);
@@ -136,14 +136,14 @@ public sealed class RecordBatchHandler(ClearingDbContext db, ClearingDatabase da
             await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                inserted.Add((reader.GetInt32(0), Convert.ToHexString((byte[])reader.GetValue(1))));
+                inserted.Add(Key(reader.GetInt32(0), (byte[])reader.GetValue(1)));
             }
         }
 
         var accepted = new List<Candidate>(inserted.Count);
         foreach (var c in unique)
         {
-            if (inserted.Contains((c.KeyNo, Convert.ToHexString(c.Nonce))))
+            if (inserted.Contains(Key(c.KeyNo, c.Nonce)))
             {
                 accepted.Add(c);
             }
@@ -259,6 +259,10 @@ public sealed class RecordBatchHandler(ClearingDbContext db, ClearingDatabase da
             (ulong)reader.GetInt64(6),
             FromBytes((byte[])reader.GetValue(7)));
     }
+
+    /// <summary>A (key, nonce) pair as a value for hash sets (nonces are 32 bytes).</summary>
+    private static (int, UInt128, UInt128) Key(int keyNo, ReadOnlySpan<byte> nonce) =>
+        (keyNo, System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(nonce), System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(nonce[16..]));
 
     private static byte[] ToBytes(TokenOutcomeCode[] outcomes) => outcomes.Select(o => (byte)o).ToArray();
 

@@ -29,9 +29,11 @@ internal static class RelayCommands
         var password = new Option<string?>("--create-password") { Description = "Require this password to create queues." };
         var settings = new Option<string[]>("--metering-setting") { Description = "A plugin setting key=value (repeatable); also read from <data>/metering.json.", AllowMultipleArgumentsPerToken = false };
         var failOpen = new Option<bool>("--metering-fail-open") { Description = "When the metering plugin fails, accept work free of charge (default: refuse it)." };
+        var clearing = new Option<string?>("--clearing") { Description = "The clearing house's address (sxl://…): tokens are redeemed there, network-wide; needs --operator-key." };
+        var operatorKey = new Option<FileInfo?>("--operator-key") { Description = "The operator's Ed25519 key file, as registered with `sxl operator register`." };
         var command = new Command("serve", "Serve a relay. The first line on stdout is its address, sxl://<certificate fingerprint>@host:port.")
         {
-            data, listen, metering, issuer, rpc, ledger, plugins, devnet, password, settings, failOpen,
+            data, listen, metering, issuer, rpc, ledger, plugins, devnet, password, settings, failOpen, clearing, operatorKey,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -73,10 +75,18 @@ internal static class RelayCommands
                 Issuer = parse.GetValue(issuer),
             };
 
+            // The clearing house as the token plugin's redeemer (issue 6 wiring; see SimpleXLedger.Clearing.Client).
+            await using var redeemer = await ClearingRedeemerFactory.CreateAsync(parse.GetValue(clearing), parse.GetValue(operatorKey), options.DataDirectory);
+            if (redeemer.Error is not null)
+            {
+                await Console.Error.WriteLineAsync($"error: {redeemer.Error}");
+                return ExitCodes.Usage;
+            }
+
             RelayServer server;
             try
             {
-                server = await RelayServer.StartAsync(options, cancellationToken: cancellationToken);
+                server = await RelayServer.StartAsync(options, redeemer.Services, cancellationToken: cancellationToken);
             }
             catch (PluginLoadException e)
             {

@@ -1,0 +1,235 @@
+using System.Buffers.Binary;
+using System.CommandLine;
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Nethereum.Hex.HexConvertors.Extensions;
+using Nethereum.Signer;
+using SimpleXLedger.Chain.Devnet;
+using SimpleXLedger.Clearing;
+using SimpleXLedger.Clearing.Client;
+using SimpleXLedger.Clearing.Hosting;
+using SimpleXLedger.Clearing.Receipts;
+using SimpleXLedger.Clearing.Registry;
+using SimpleXLedger.Clearing.Storage;
+using SimpleXLedger.Protos.Clearing;
+using SimpleXLedger.Tokens;
+
+namespace SimpleXLedger.Cli.Commands.Bench;
+
+/// <summary>
+/// <c>sxl bench clearing</c>: redemptions per second through the clearing house (gRPC/TLS on loopback,
+/// verification, spent-set check-and-insert into a fresh SQLite database, receipts), against the same run's
+/// baseline: platform RSA-2048 PSS verifications per second on every core.
+/// </summary>
+internal static class ClearingBench
+{
+    private const string IssuerName = "bench.sxl.invalid";
+    private static readonly byte[] Magic = "SXLCTK1\n"u8.ToArray();
+
+    public static Command Build()
+    {
+        var tokens = new Option<int>("--tokens") { Description = "Tokens to redeem (taken from the cached pre-minted set, minted once and reused).", DefaultValueFactory = _ => 50_000 };
+        var batch = new Option<int>("--batch") { Description = "Tokens per batch.", DefaultValueFactory = _ => 512 };
+        var inFlight = new Option<int>("--in-flight") { Description = "Batches in flight at once (relays calling together).", DefaultValueFactory = _ => 4 };
+        var cache = new Option<FileInfo?>("--cache") { Description = "The pre-minted token cache (default: sxl-bench/clearing-tokens.bin in the temp directory)." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var command = new Command("clearing", "Clearing-house redemptions per second (gRPC/TLS, verification, spent-set, receipts, fresh SQLite) vs the same run's RSA-2048 verify rate on all cores (goal: at least half).")
+        {
+            tokens, batch, inFlight, cache, json,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var count = parse.GetValue(tokens);
+            var perBatch = parse.GetValue(batch);
+            var parallel = parse.GetValue(inFlight);
+            if (count < 1 || perBatch is < 1 or > 4096 || parallel < 1)
+            {
+                await Console.Error.WriteLineAsync("error: --tokens, --batch (1..4096) and --in-flight must be positive");
+                return ExitCodes.Usage;
+            }
+
+            var cachePath = parse.GetValue(cache)?.FullName ?? Path.Combine(Path.GetTempPath(), "sxl-bench", "clearing-tokens.bin");
+            var (publicKey, minted) = LoadOrMint(cachePath, count);
+            var set = minted.Take(count).ToArray();
+
+            var baseline = MeasureRsaVerifyPerSecond(publicKey, set[0], TimeSpan.FromSeconds(3));
+            var (seconds, accepted) = await RedeemAllAsync(publicKey, set, perBatch, parallel, ct);
+            var rate = accepted / seconds;
+            var output = new JsonObject
+            {
+                ["tokensPerSecond"] = Math.Round(rate),
+                ["baselineRsaVerifyPerSecond"] = Math.Round(baseline),
+                ["fractionOfBaseline"] = Math.Round(rate / baseline, 3),
+                ["goalFraction"] = 0.5,
+                ["tokens"] = accepted,
+                ["seconds"] = Math.Round(seconds, 3),
+                ["batch"] = perBatch,
+                ["inFlight"] = parallel,
+                ["database"] = "sqlite",
+                ["transport"] = "grpc+tls loopback, server in-process",
+                ["cores"] = Environment.ProcessorCount,
+            };
+            await Console.Out.WriteLineAsync(parse.GetValue(json) ? output.ToJsonString() : output.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Redeems every token through a fresh clearing house; returns the seconds the redemptions took and how many were accepted.</summary>
+    private static async Task<(double Seconds, long Accepted)> RedeemAllAsync(TokenPublicKey key, byte[][] tokens, int perBatch, int inFlight, CancellationToken ct)
+    {
+        var directory = Directory.CreateTempSubdirectory("sxl-bench-clearing-").FullName;
+        try
+        {
+            var now = (ulong)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            var registry = new StaticKeyRegistry([new RegisteredKey(key, now - 60, now + 86_400, now + 86_400, 0, (ulong)tokens.Length)]);
+            var identity = new ClearingIdentity(DevAccounts.ClearingHouse.Key, 31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+            await using var server = await ClearingServer.StartAsync(
+                new ClearingSettings { DataDirectory = directory, Devnet = true, EpochSeconds = 86_400, IssuerName = IssuerName, MaxBatch = Math.Max(perBatch, 1) },
+                new ClearingEndpoint { Grpc = new IPEndPoint(IPAddress.Loopback, 0) },
+                ClearingDatabase.Sqlite(Path.Combine(directory, ClearingDatabase.SqliteFileName)),
+                registry,
+                identity,
+                cancellationToken: ct);
+            using var operatorKey = OperatorKey.Generate();
+            using var client = await ClearingClient.ConnectAsync(server.Address, ct);
+            var payee = DevAccounts.OperatorA;
+            await client.RegisterOperatorAsync(operatorKey, payee.Address, new EthereumMessageSigner().EncodeUTF8AndSign(client.RegistrationMessage(operatorKey, payee.Address), payee.Key).HexToByteArray(), ct);
+            var redeemerId = RandomNumberGenerator.GetBytes(ClearingProtocol.RedeemerIdLength);
+
+            // Batches are signed ahead (a relay signs while it gathers); what is timed is the clearing house's work.
+            var batches = tokens.Chunk(perBatch)
+                .Select(c => client.SignBatch(operatorKey, ClearingClient.NewBatchId(), redeemerId, c.Select(t => (ReadOnlyMemory<byte>)t).ToArray()))
+                .ToArray();
+            var next = -1;
+            long accepted = 0;
+            var clock = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, inFlight).Select(_ => Task.Run(async () =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < batches.Length)
+                {
+                    var result = await client.RedeemAsync(batches[i], TimeSpan.FromMinutes(2), ct);
+                    if (result.Outcomes.Any(o => o != TokenOutcome.Accepted))
+                    {
+                        throw new InvalidOperationException("a bench token was refused: the token cache is not what this run expects");
+                    }
+
+                    Interlocked.Add(ref accepted, result.Accepted);
+                }
+            }, ct)));
+            return (clock.Elapsed.TotalSeconds, accepted);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>The baseline: RSA-2048 PSS (SHA-384) verifications per second with the platform's RSA (OpenSSL), one thread per core.</summary>
+    private static double MeasureRsaVerifyPerSecond(TokenPublicKey key, byte[] tokenBytes, TimeSpan duration)
+    {
+        var token = Token.Parse(tokenBytes);
+        var input = token.AuthenticatorInput.ToArray();
+        var signature = token.Authenticator.ToArray();
+        var threads = Environment.ProcessorCount;
+        var counts = new long[threads];
+        using var start = new Barrier(threads);
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            using var rsa = RSA.Create();
+            rsa.ImportParameters(key.RsaKey.Parameters());
+            if (!rsa.VerifyData(input, signature, HashAlgorithmName.SHA384, RSASignaturePadding.Pss))
+            {
+                throw new InvalidOperationException("the baseline signature does not verify");
+            }
+
+            start.SignalAndWait();
+            var clock = Stopwatch.StartNew();
+            long n = 0;
+            while (clock.Elapsed < duration)
+            {
+                for (var i = 0; i < 64; i++)
+                {
+                    rsa.VerifyData(input, signature, HashAlgorithmName.SHA384, RSASignaturePadding.Pss);
+                }
+
+                n += 64;
+            }
+
+            counts[t] = n;
+        })).ToList();
+        var wall = Stopwatch.StartNew();
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
+        return counts.Sum() / Math.Max(duration.TotalSeconds, wall.Elapsed.TotalSeconds - 0.05);
+    }
+
+    /// <summary>
+    /// The cached token set: a bench issuer key (PKCS#8, owner-only file) and tokens minted under it for the
+    /// bench network challenge, 354 bytes each. Mints (on every core) only what the cache lacks.
+    /// </summary>
+    private static (TokenPublicKey Key, byte[][] Tokens) LoadOrMint(string path, int needed)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        TokenPrivateKey issuer;
+        var tokens = new List<byte[]>();
+        if (File.Exists(path))
+        {
+            var bytes = File.ReadAllBytes(path);
+            if (bytes.Length < Magic.Length + 4 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+            {
+                throw new InvalidDataException($"{path} is not a clearing bench token cache; delete it");
+            }
+
+            var keyLength = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(Magic.Length));
+            var offset = Magic.Length + 4 + keyLength;
+            issuer = TokenPrivateKey.FromPem(System.Text.Encoding.ASCII.GetString(bytes, Magic.Length + 4, keyLength));
+            for (; offset + Token.Length <= bytes.Length; offset += Token.Length)
+            {
+                tokens.Add(bytes.AsSpan(offset, Token.Length).ToArray());
+            }
+        }
+        else
+        {
+            issuer = TokenPrivateKey.Generate();
+            var pem = System.Text.Encoding.ASCII.GetBytes(issuer.ExportPkcs8Pem());
+            var header = new byte[Magic.Length + 4 + pem.Length];
+            Magic.CopyTo(header, 0);
+            BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(Magic.Length), pem.Length);
+            pem.CopyTo(header, Magic.Length + 4);
+            SimpleXLedger.Hosting.Tls.SelfSignedCertificate.WriteOwnerOnly(path, header);
+        }
+
+        using (issuer)
+        {
+            if (tokens.Count < needed)
+            {
+                var missing = needed - tokens.Count;
+                Console.Error.WriteLine($"minting {missing} bench tokens into {path} (once; later runs reuse them)");
+                var challenge = TokenChallenge.ForNetwork(IssuerName);
+                var fresh = new byte[missing][];
+                Parallel.For(0, missing, i =>
+                {
+                    using var state = TokenClient.CreateRequest(issuer.PublicKey, challenge);
+                    fresh[i] = TokenClient.Finalize(state, TokenIssuer.Issue(issuer, state.Request)).ToArray();
+                });
+                using (var append = new FileStream(path, FileMode.Append, FileAccess.Write))
+                {
+                    foreach (var t in fresh)
+                    {
+                        append.Write(t);
+                    }
+                }
+
+                tokens.AddRange(fresh);
+            }
+
+            return (issuer.PublicKey, tokens.ToArray());
+        }
+    }
+}
