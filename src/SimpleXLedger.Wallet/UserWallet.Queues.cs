@@ -72,11 +72,13 @@ public sealed partial class UserWallet
             }
 
             var paidWith = tokenId;
+            var metering = client.Limits.Metering;
             Mutate((s, c) =>
             {
                 c.Put(queue with
                 {
                     State = QueueState.Active,
+                    Metering = metering,
                     RecipientId = created.RecipientId.ToByteArray(),
                     SenderId = created.SenderId.ToByteArray(),
                     Balance = created.Balance?.Amount ?? 0,
@@ -233,7 +235,8 @@ public sealed partial class UserWallet
     private async Task ScheduleIfLowAsync(string queueId, CancellationToken cancellationToken)
     {
         var queue = Read(s => s.Queues.GetValueOrDefault(queueId));
-        if (queue is null || queue.BalanceUnit.Length == 0 || queue.Balance >= Policy.LowCredit)
+        // Only a relay paid with tokens can be topped up with them.
+        if (queue is null || queue.Metering != TokensMetering || queue.Balance >= Policy.LowCredit)
         {
             return;
         }

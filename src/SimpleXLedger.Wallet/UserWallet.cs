@@ -163,6 +163,7 @@ public sealed partial class UserWallet : IAsyncDisposable, IDisposable
             s.Settings.TokensRedeemed,
             s.Settings.TokensSpent,
             s.Settings.TokensLost,
+            s.Settings.TokensWithdrawn,
             s.Batches.Count,
             QueueViews(s),
             s.TopUps.Count);
@@ -173,6 +174,33 @@ public sealed partial class UserWallet : IAsyncDisposable, IDisposable
 
     /// <summary>Tokens available now (not reserved, not past their key's redeem-until).</summary>
     public int AvailableTokens => Read(s => AvailableTokenRecords(s).Count());
+
+    /// <summary>
+    /// Takes tokens out of the wallet, for their owner to spend by hand (e.g. <c>sxl queue topup --token</c>) or give
+    /// away. They leave the wallet at once (counted as withdrawn) and are never offered again. Secret: whoever holds
+    /// one can spend it.
+    /// </summary>
+    public IReadOnlyList<SimpleXLedger.Tokens.Token> WithdrawTokens(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        return Mutate((s, c) =>
+        {
+            var taken = AvailableTokenRecords(s).Take(count).ToList();
+            if (taken.Count < count)
+            {
+                throw new WalletException(WalletError.InsufficientTokens, $"only {taken.Count} tokens are available");
+            }
+
+            foreach (var t in taken)
+            {
+                c.Delete<TokenRecord>(t.Id);
+                c.MarkSpent(s.SpentFingerprint(t.Token));
+            }
+
+            c.Put(s.Settings with { TokensWithdrawn = s.Settings.TokensWithdrawn + taken.Count });
+            return (IReadOnlyList<SimpleXLedger.Tokens.Token>)[.. taken.Select(t => SimpleXLedger.Tokens.Token.Parse(t.Token))];
+        });
+    }
 
     internal T Read<T>(Func<WalletState, T> read)
     {

@@ -20,6 +20,7 @@ public sealed record WalletBalance(
     long TokensRedeemed,
     long TokensSpent,
     long TokensLost,
+    long TokensWithdrawn,
     int PendingBatches,
     IReadOnlyList<WalletQueue> Queues,
     int TopUpsPending);

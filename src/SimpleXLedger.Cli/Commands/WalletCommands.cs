@@ -36,6 +36,7 @@ internal static class WalletCommands
         wallet.Subcommands.Add(BuildBalance());
         wallet.Subcommands.Add(BuildQueue());
         wallet.Subcommands.Add(BuildRun());
+        wallet.Subcommands.Add(BuildTokens());
         wallet.Subcommands.Add(BuildBackup());
         wallet.Subcommands.Add(BuildRestore());
         return wallet;
@@ -309,7 +310,7 @@ internal static class WalletCommands
                 await Console.Out.WriteLineAsync(JsonSerializer.Serialize(new
                 {
                     cards = b.Cards.Select(c => new { hash = c.HashPrefix, state = c.State.ToString(), credits = c.Credits, redeemed = c.Redeemed, remaining = c.RemainingAtIssuer }),
-                    tokens = new { available = b.TokensAvailable, reserved = b.TokensReserved, redeemed = b.TokensRedeemed, spent = b.TokensSpent, lost = b.TokensLost },
+                    tokens = new { available = b.TokensAvailable, reserved = b.TokensReserved, redeemed = b.TokensRedeemed, spent = b.TokensSpent, lost = b.TokensLost, withdrawn = b.TokensWithdrawn },
                     pendingBatches = b.PendingBatches,
                     queues = b.Queues.Select(q => new { name = q.Name, relay = Host(q.Relay), state = q.State.ToString(), credit = q.Balance, unit = q.BalanceUnit, topUpDue = q.TopUpDue }),
                     topUpsPending = b.TopUpsPending,
@@ -323,8 +324,8 @@ internal static class WalletCommands
                 cards.AddRow(Markup.Escape(c.HashPrefix + "…"), c.State.ToString(), Num(c.Credits), Num(c.Redeemed), Num(c.RemainingAtIssuer));
             }
 
-            var tokens = new Table().Title("tokens").AddColumns("available", "reserved", "spent", "lost", "redeemed in all", "batches in flight");
-            tokens.AddRow(Num(b.TokensAvailable), Num(b.TokensReserved), Num(b.TokensSpent), Num(b.TokensLost), Num(b.TokensRedeemed), Num(b.PendingBatches));
+            var tokens = new Table().Title("tokens").AddColumns("available", "reserved", "spent", "lost", "withdrawn", "redeemed in all", "batches in flight");
+            tokens.AddRow(Num(b.TokensAvailable), Num(b.TokensReserved), Num(b.TokensSpent), Num(b.TokensLost), Num(b.TokensWithdrawn), Num(b.TokensRedeemed), Num(b.PendingBatches));
             var queues = new Table().Title("queues").AddColumns("queue", "relay", "state", "credit", "next top-up");
             foreach (var q in b.Queues)
             {
@@ -510,6 +511,32 @@ internal static class WalletCommands
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    private static Command BuildTokens()
+    {
+        var tokens = new Command("tokens", "Tokens held by the wallet.");
+        var count = new Option<int>("--count") { Description = "How many tokens (default 1).", DefaultValueFactory = _ => 1 };
+        var export = new Command("export", "Take tokens out of the wallet and print them (base64url, one per line) to spend by hand, e.g. `sxl queue topup --token`. They leave the wallet for good; whoever holds one can spend it.") { count };
+        export.SetAction(async (parse, ct) =>
+        {
+            if (parse.GetValue(count) < 1)
+            {
+                return Usage("--count is at least 1");
+            }
+
+            return await WithWalletAsync(parse, async wallet =>
+            {
+                foreach (var token in wallet.WithdrawTokens(parse.GetValue(count)))
+                {
+                    await Console.Out.WriteLineAsync(token.ToBase64Url());
+                }
+
+                return ExitCodes.Ok;
+            });
+        });
+        tokens.Subcommands.Add(export);
+        return tokens;
     }
 
     // ---- backup / restore ----------------------------------------------------------------------------

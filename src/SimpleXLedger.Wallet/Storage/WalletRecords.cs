@@ -152,6 +152,9 @@ internal sealed record QueueRecord : IWalletRecord
 
     public QueueState State { get; init; }
 
+    /// <summary>The relay's metering plugin when the queue was made (<c>tokens</c> for a relay paid with tokens).</summary>
+    public string Metering { get; init; } = string.Empty;
+
     /// <summary>The credit the relay last reported, in <see cref="BalanceUnit"/>.</summary>
     public long Balance { get; init; }
 
@@ -220,6 +223,9 @@ internal sealed record SettingsRecord : IWalletRecord
 
     /// <summary>Tokens a relay refused as already spent when this wallet paid with them (lost to a crash or a restore).</summary>
     public long TokensLost { get; init; }
+
+    /// <summary>Tokens taken out of the wallet by their owner (<see cref="UserWallet.WithdrawTokens"/>).</summary>
+    public long TokensWithdrawn { get; init; }
 
     public long TopUpsDone { get; init; }
 

@@ -62,6 +62,30 @@ public sealed class BackupTests(NetworkFixture network) : IDisposable
     }
 
     [Fact]
+    public async Task Withdrawn_tokens_leave_the_wallet_spend_by_hand_and_never_come_back()
+    {
+        var backup = _dir.File("backup.sxlw");
+        await using var wallet = TestWallets.Create(_dir.File("w.sxlw"));
+        using var issuer = network.IssuerSession();
+        await wallet.RedeemCardAsync((await network.Issuer.CreateCardsAsync(100))[0], issuer);
+        wallet.Backup(backup);
+
+        var taken = wallet.WithdrawTokens(2);
+
+        Assert.Equal(98, wallet.AvailableTokens);
+        Assert.Equal(2, wallet.GetBalance().TokensWithdrawn);
+        Assert.Equal(WalletError.InsufficientTokens, Assert.Throws<WalletException>(() => wallet.WithdrawTokens(99)).Error);
+        Assert.Equal(98, wallet.AvailableTokens);
+        Assert.Equal(0, wallet.Restore(backup, TestWallets.Passphrase).TokensAdded);
+
+        // Spent by hand with the relay client: a real token the relay credits.
+        await using var client = await SimpleXLedger.Relay.Client.RelayClient.ConnectAsync(network.Relay.Address);
+        using var key = SimpleXLedger.Relay.Client.RelayProtocol.NewKey();
+        var created = await client.CreateQueueAsync(key, paymentToken: taken[0].ToArray());
+        Assert.Equal(TestRelay.MicrosPerCredit, (await client.TopUpAsync(created.RecipientId.Memory, key, taken[1].ToArray())).Amount);
+    }
+
+    [Fact]
     public async Task A_backup_under_another_passphrase_or_altered_is_refused_and_nothing_changes()
     {
         var backup = _dir.File("other.sxlw");
