@@ -51,7 +51,7 @@ public sealed record IssuerSettings
     public void Validate()
     {
         Windows.Validate(Devnet);
-        if (Windows.RotateAhead < Windows.UsableDelay + TimeSpan.FromSeconds(Keys.KeySchedule.LedgerMarginSeconds) + MaintenanceInterval)
+        if (Windows.RotateAhead < Windows.UsableDelay + TimeSpan.FromSeconds(Keys.KeySchedule.LedgerMarginSeconds(Windows)) + MaintenanceInterval)
         {
             throw new ArgumentException("rotate-ahead must cover the usable delay, a few seconds and one maintenance interval, or windows would have gaps");
         }

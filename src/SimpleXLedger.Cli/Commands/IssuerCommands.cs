@@ -140,9 +140,12 @@ internal static class IssuerCommands
             {
                 app = await IssuerHost.BuildAsync(settings, endpoints, view, writer, StderrLogging, cancellationToken);
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or TokenKeyFileException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                // Bad configuration, an unreadable key file, or a ledger that refused the first key: say which, briefly.
+                await Console.Error.WriteLineAsync(e is ArgumentException or InvalidOperationException or IOException or TokenKeyFileException
+                    ? $"error: {e.Message}"
+                    : $"error: {e.GetType().Name}: {e.Message}");
                 return ExitCodes.Failed;
             }
 

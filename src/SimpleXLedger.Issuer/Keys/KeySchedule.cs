@@ -27,8 +27,15 @@ public enum KeyPhase
 /// </summary>
 public static class KeySchedule
 {
-    /// <summary>Seconds added to the minimum delay for a new key on a ledger: the anchoring block comes after planning.</summary>
-    public const long LedgerMarginSeconds = 5;
+    /// <summary>
+    /// Seconds added to the minimum delay for a new key on a ledger, because the anchoring transaction lands in a
+    /// block some time after planning: 5 s on a devnet (delays of seconds), 2 minutes for real delays (hours).
+    /// </summary>
+    public static long LedgerMarginSeconds(KeyWindowPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return policy.UsableDelay < TimeSpan.FromHours(1) ? 5 : 120;
+    }
 
     public static KeyPhase PhaseAt(TokenKeyRow key, long now, bool development)
     {
@@ -85,7 +92,7 @@ public static class KeySchedule
         // In development there is nothing to anchor, so a first key (or one after a gap) is usable at once. With a
         // ledger a key is usable only the minimum delay after its anchoring transaction is mined: a few seconds of
         // margin cover the time until that block.
-        var earliest = development ? now : now + (long)policy.UsableDelay.TotalSeconds + LedgerMarginSeconds;
+        var earliest = development ? now : now + (long)policy.UsableDelay.TotalSeconds + LedgerMarginSeconds(policy);
         var last = keys.MaxBy(k => k.IssueUntil);
         long start;
         if (last is null || last.IssueUntil <= now)

@@ -28,9 +28,9 @@ public sealed record KeyWindowPolicy(TimeSpan UsableDelay, TimeSpan IssueWindow,
             throw new ArgumentException("the next key is prepared within the current issuing window (rotate-ahead < issue window)");
         }
 
-        if (RotateAhead < UsableDelay + TimeSpan.FromSeconds(KeySchedule.LedgerMarginSeconds))
+        if (RotateAhead < UsableDelay + TimeSpan.FromSeconds(KeySchedule.LedgerMarginSeconds(this)))
         {
-            throw new ArgumentException($"the next key must be prepared at least the usable delay (+{KeySchedule.LedgerMarginSeconds} s) ahead (rotate-ahead >= usable delay)");
+            throw new ArgumentException($"the next key must be prepared at least the usable delay (and a margin) ahead (rotate-ahead >= usable delay)");
         }
 
         if (devnet)

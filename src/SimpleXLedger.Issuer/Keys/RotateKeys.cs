@@ -42,12 +42,24 @@ public sealed class RotateKeysHandler(
     IServiceProvider services,
     KeyFiles files,
     IssuerSettings settings,
+    TimeProvider time,
     ILogger<RotateKeysHandler> logger) : ICommandHandler<RotateKeys, RotateKeysResult>
 {
+    /// <summary>
+    /// The time a new key's window is planned from: the chain's latest block time, or this machine's clock when
+    /// that is later (the last block may be old, and the anchoring block will be new). Only for planning: whether
+    /// a key issues is always decided by block time.
+    /// </summary>
+    internal static async Task<long> PlanningTimeAsync(ILedgerView ledger, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var blockTime = await ledger.LatestBlockTimeAsync(cancellationToken);
+        return ledger.IsDevelopment ? blockTime : Math.Max(blockTime, time.GetUtcNow().ToUnixTimeSeconds());
+    }
+
     public async ValueTask<RotateKeysResult> Handle(RotateKeys command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
-        var now = await ledger.LatestBlockTimeAsync(cancellationToken);
+        var now = await PlanningTimeAsync(ledger, time, cancellationToken);
         var keys = await db.TokenKeys.AsNoTracking().ToListAsync(cancellationToken);
         var plan = KeySchedule.PlanNext(keys, now, settings.Windows, ledger.IsDevelopment, command.Force);
 
@@ -104,7 +116,7 @@ public sealed class AddTokenKeyHandler(IssuerDbContext db, ILedgerView ledger, T
     public async ValueTask<bool> Handle(AddTokenKey command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
-        var now = await ledger.LatestBlockTimeAsync(cancellationToken);
+        var now = await RotateKeysHandler.PlanningTimeAsync(ledger, time, cancellationToken);
         var keys = await db.TokenKeys.AsNoTracking().ToListAsync(cancellationToken);
 
         // Someone else (the server, or this command run twice) may have prepared a key meanwhile: windows never

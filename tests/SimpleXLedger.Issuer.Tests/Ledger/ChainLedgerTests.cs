@@ -22,7 +22,7 @@ public class ChainLedgerTests
         await using var chain = await DevnetChain.StartAsync();
         using var issuerAccount = await ChainConnection.ConnectAsync(chain.RpcUrl, DevAccounts.Issuer.Key);
         var ledger = new ChainLedger(await LedgerClient.AttachAsync(issuerAccount, chain.Deployment.Ledger));
-        await using var issuer = await TestIssuer.StartAsync(_ => ledger, seedKey: false);
+        await using var issuer = await TestIssuer.StartAsync(_ => ledger, seedKey: false, time: new ManualTime(DateTimeOffset.UtcNow));
 
         // A key: made, anchored with the contract's own checks (SPKI hash, delay, window lengths, no overlap).
         var rotated = await issuer.Send(new RotateKeys());
