@@ -161,17 +161,22 @@ internal static class DevnetCommands
         console.Write(table);
 
         var relayA = network.Relays[0].Address;
-        console.MarkupLine("[bold]Try this[/] (in another terminal):");
-        console.WriteLine($"  # the ledger: parameters, escrow and its invariant");
+        var wallet = SxlProgram.Quote(Path.Combine(network.Options.DataDirectory, "my-wallet.sxlw"));
+        var w = $"{sxl} wallet --wallet {wallet}";
+        console.MarkupLine("[bold]Try this[/] (in another terminal): a wallet, a card, a paid queue, a message.");
+        console.WriteLine("  export SXL_WALLET_PASSPHRASE='a devnet passphrase'");
+        console.WriteLine($"  {w} init --kdf-memory 64 --topup-delay uniform:1s-3s");
+        console.WriteLine($"  {w} redeem \"$(head -n 1 {SxlProgram.Quote(network.Batch.CodesFile)})\" --issuer {network.Issuer.Grpc} --directory {network.Issuer.Http} --rpc {network.RpcUrl} --ledger {network.Ledger}");
+        console.WriteLine($"  {w} queue create --relay '{relayA}' --name inbox");
+        console.WriteLine($"  {w} run --until-idle        # the queue's top-up, after its random delay");
+        console.WriteLine($"  {w} queue send --queue inbox --message hello");
+        console.WriteLine($"  {w} queue receive --queue inbox");
+        console.WriteLine($"  {w} balance");
+        console.MarkupLine("[bold]And look around[/]:");
         console.WriteLine($"  {sxl} ledger show --rpc {network.RpcUrl} --ledger {network.Ledger}");
-        console.WriteLine($"  # the issuer's token keys and their windows");
         console.WriteLine($"  {sxl} issuer keys list --data {SxlProgram.Quote(network.Issuer.DataDirectory)}");
-        console.WriteLine($"  # the issuer's RFC 9578 directory");
         console.WriteLine($"  curl -s {network.Issuer.Directory}");
-        console.WriteLine($"  # a relay charges for a queue: without a token it answers with the network's token challenge");
-        console.WriteLine($"  {sxl} queue create --relay '{relayA}' --out /tmp/sxl-queue.json");
-        console.WriteLine($"  # play two users through everything, end to end");
-        console.WriteLine($"  {sxl} devnet --scenario smoke --exit");
+        console.WriteLine($"  {sxl} devnet --scenario smoke --exit      # two users through everything, on a devnet of its own");
         console.MarkupLine("Ctrl+C stops every process.");
     }
 
