@@ -282,9 +282,14 @@ public sealed partial class UserWallet
         {
             var reserved = Mutate((s, c) =>
             {
-                var token = AvailableTokenRecords(s).FirstOrDefault();
+                var token = AvailableTokenRecords(s, forSpending: true).FirstOrDefault();
                 if (token is null)
                 {
+                    if (AvailableTokenRecords(s).Any())
+                    {
+                        throw new WalletException(WalletError.InsufficientTokens, $"the tokens available were redeemed less than {Durations.Format(Policy.MinTokenAge)} ago; waiting keeps the redemption unlinkable from this payment");
+                    }
+
                     return ((string, byte[])?)null;
                 }
 

@@ -232,11 +232,13 @@ public sealed partial class UserWallet : IAsyncDisposable, IDisposable
 
     internal long NowSeconds => Time.GetUtcNow().ToUnixTimeSeconds();
 
-    internal IEnumerable<TokenRecord> AvailableTokenRecords(WalletState s)
+    /// <summary>Unreserved, unexpired tokens, oldest key window first; <paramref name="forSpending"/> also leaves out tokens younger than the policy's minimum age.</summary>
+    internal IEnumerable<TokenRecord> AvailableTokenRecords(WalletState s, bool forSpending = false)
     {
         var now = NowSeconds;
+        var youngest = forSpending ? now - (long)Policy.MinTokenAge.TotalSeconds : long.MaxValue;
         return s.Tokens.Values
-            .Where(t => t.ReservedFor is null && (t.RedeemUntil == 0 || t.RedeemUntil > now))
+            .Where(t => t.ReservedFor is null && (t.RedeemUntil == 0 || t.RedeemUntil > now) && t.AddedAt <= youngest)
             .OrderBy(t => t.RedeemUntil == 0 ? long.MaxValue : t.RedeemUntil)
             .ThenBy(t => t.AddedAt)
             .ThenBy(t => t.Id, StringComparer.Ordinal);

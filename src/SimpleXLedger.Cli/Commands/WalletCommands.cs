@@ -51,9 +51,10 @@ internal static class WalletCommands
         var step = new Option<int?>("--topup-step") { Description = "Tokens per queue top-up (default 10)." };
         var delay = new Option<string?>("--topup-delay") { Description = "Wait before each top-up: exp:<mean>[/<max>] (default exp:10m/1h), uniform:<min>-<max>, fixed:<d> or 0." };
         var low = new Option<long?>("--low-credit") { Description = "Top a queue up when its credit falls below this many microcredits (default 1000000 = one credit)." };
+        var age = new Option<string?>("--min-token-age") { Description = "Spend tokens only once they are this old (e.g. 30m), so no payment follows its redemption closely (default 0)." };
         var command = new Command("init", "Create a new wallet file, encrypted under a passphrase (asked twice unless SXL_WALLET_PASSPHRASE is set).")
         {
-            memory, passes, step, delay, low,
+            memory, passes, step, delay, low, age,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -76,6 +77,16 @@ internal static class WalletCommands
             if (parse.GetValue(low) is { } l)
             {
                 policy = policy with { LowCredit = l };
+            }
+
+            if (parse.GetValue(age) is { } a)
+            {
+                if (!Durations.TryParse(a, out var minAge))
+                {
+                    return Usage("--min-token-age is a duration like 30m or 2h");
+                }
+
+                policy = policy with { MinTokenAge = minAge };
             }
 
             var kdf = new KdfParameters(parse.GetValue(memory) * 1024L, parse.GetValue(passes));

@@ -29,6 +29,12 @@ public sealed record SpendingPolicy
     /// <summary>A queue whose known credit (relay units, microcredits for the tokens plugin) falls below this gets a top-up scheduled.</summary>
     public long LowCredit { get; init; } = 1_000_000;
 
+    /// <summary>
+    /// Tokens younger than this are not spent (queue creation and top-ups wait), so a payment never follows its
+    /// redemption closely in time. Zero by default (the top-up delay already separates later payments).
+    /// </summary>
+    public TimeSpan MinTokenAge { get; init; } = TimeSpan.Zero;
+
     /// <summary>True (careless): pay at once when a relay asks, and retry. Never in a careful wallet.</summary>
     public bool PayImmediately { get; init; }
 
@@ -60,6 +66,11 @@ public sealed record SpendingPolicy
             throw new WalletException(WalletError.InvalidInput, "the top-up step is 1 to 1000 tokens");
         }
 
+        if (MinTokenAge < TimeSpan.Zero || MinTokenAge > TimeSpan.FromDays(30))
+        {
+            throw new WalletException(WalletError.InvalidInput, "the minimum token age is 0 to 30 days");
+        }
+
         if (LowCredit < 0)
         {
             throw new WalletException(WalletError.InvalidInput, "the low-credit threshold is not negative");
@@ -68,9 +79,9 @@ public sealed record SpendingPolicy
         ArgumentNullException.ThrowIfNull(TopUpDelay);
     }
 
-    /// <summary><c>batch=100;prefetch=true;step=10;delay=exp:10m/1h;low=1000000;immediate=false;connections=fresh</c>.</summary>
+    /// <summary><c>batch=100;prefetch=true;step=10;delay=exp:10m/1h;low=1000000;age=0s;immediate=false;connections=fresh</c>.</summary>
     public string ToText() => string.Create(CultureInfo.InvariantCulture,
-        $"batch={RedeemBatch};prefetch={(PrefetchTokens ? "true" : "false")};step={TopUpStep};delay={TopUpDelay.ToText()};low={LowCredit};immediate={(PayImmediately ? "true" : "false")};connections={(ConnectionPerOperation ? "fresh" : "shared")}");
+        $"batch={RedeemBatch};prefetch={(PrefetchTokens ? "true" : "false")};step={TopUpStep};delay={TopUpDelay.ToText()};low={LowCredit};age={Durations.Format(MinTokenAge)};immediate={(PayImmediately ? "true" : "false")};connections={(ConnectionPerOperation ? "fresh" : "shared")}");
 
     public static SpendingPolicy Parse(string text) =>
         TryParse(text, out var policy, out var error) ? policy : throw new WalletException(WalletError.InvalidInput, error);
@@ -106,6 +117,9 @@ public sealed record SpendingPolicy
                 case "low" when long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var low):
                     result = result with { LowCredit = low };
                     break;
+                case "age" when Durations.TryParse(value, out var age):
+                    result = result with { MinTokenAge = age };
+                    break;
                 case "immediate" when bool.TryParse(value, out var immediate):
                     result = result with { PayImmediately = immediate };
                     break;
@@ -113,7 +127,7 @@ public sealed record SpendingPolicy
                     result = result with { ConnectionPerOperation = value == "fresh" };
                     break;
                 default:
-                    error = $"'{part}' is not a spending policy setting (batch, prefetch, step, delay, low, immediate, connections)";
+                    error = $"'{part}' is not a spending policy setting (batch, prefetch, step, delay, low, age, immediate, connections)";
                     return false;
             }
         }

@@ -214,7 +214,7 @@ public sealed class TopUpScheduler
                     return (new Plan(queue, held), queue.Name, false);
                 }
 
-                var available = _wallet.AvailableTokenRecords(s).Take(step).ToList();
+                var available = _wallet.AvailableTokenRecords(s, forSpending: true).Take(step).ToList();
                 if (available.Count < step)
                 {
                     return (null, queue.Name, false);
@@ -240,7 +240,7 @@ public sealed class TopUpScheduler
                 if (_wallet.Policy.PrefetchTokens || attempt > 0)
                 {
                     var next = Reschedule(topUpId);
-                    return new TopUpOutcome(queueName, TopUpStatus.WaitingForTokens, 0, null, next, $"fewer than {step} tokens available; redeem a card");
+                    return new TopUpOutcome(queueName, TopUpStatus.WaitingForTokens, 0, null, next, $"fewer than {step} tokens available (old enough to spend); redeem a card, or wait");
                 }
 
                 try

@@ -161,6 +161,28 @@ public sealed class TopUpTests(NetworkFixture network) : IDisposable
     }
 
     [Fact]
+    public async Task Freshly_redeemed_tokens_are_not_spent_before_the_policys_minimum_age()
+    {
+        var clock = TestWallets.Clock();
+        var options = TestWallets.Careful(clock);
+        options = options with { Spending = options.Spending! with { MinTokenAge = TimeSpan.FromMinutes(30) } };
+        await using var wallet = TestWallets.Create(_dir.File("aged.sxlw"), options);
+        using var issuer = network.IssuerSession();
+        await wallet.RedeemCardAsync((await network.Issuer.CreateCardsAsync(100))[0], issuer);
+
+        var tooSoon = await Assert.ThrowsAsync<WalletException>(() => wallet.CreateQueueAsync(network.Relay.Address, "inbox"));
+        Assert.Equal(WalletError.InsufficientTokens, tooSoon.Error);
+        Assert.Contains("30m", tooSoon.Message, StringComparison.Ordinal);
+        Assert.Empty(wallet.Queues);
+        Assert.Equal(100, wallet.AvailableTokens);
+
+        clock.Advance(TimeSpan.FromMinutes(30));
+        var queue = await wallet.CreateQueueAsync(network.Relay.Address, "inbox");
+        Assert.Equal(QueueState.Active, queue.State);
+        Assert.Equal(99, wallet.AvailableTokens);
+    }
+
+    [Fact]
     public async Task A_top_up_cut_off_after_reserving_resends_the_same_tokens_to_the_same_queue()
     {
         var clock = TestWallets.Clock();
