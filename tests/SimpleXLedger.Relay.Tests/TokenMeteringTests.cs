@@ -10,11 +10,17 @@ namespace SimpleXLedger.Relay.Tests;
 /// <summary>The shipped tokens plugin, loaded from sxl's plugins directory, paid with real blind-signed tokens.</summary>
 public sealed class TokenMeteringTests(TokenFixture tokens) : IClassFixture<TokenFixture>
 {
-    private async Task<(RelayServer Relay, TestRedeemer Redeemer)> StartAsync(TempDirectory dir, Dictionary<string, string>? settings = null, CapturingLoggerProvider? log = null, TimeProvider? clock = null)
+    private async Task<(RelayServer Relay, TestRedeemer Redeemer)> StartAsync(TempDirectory dir, Dictionary<string, string>? settings = null, CapturingLoggerProvider? log = null, TimeProvider? clock = null, ITokenKeySource? keySource = null)
     {
         var redeemer = new TestRedeemer();
         var options = Relays.Options(dir.Path, "tokens") with { MeteringSettings = settings ?? tokens.Settings() };
-        var relay = await Relays.StartAsync(options, clock, log, new RelayServices().Add<ITokenRedeemer>(redeemer));
+        var services = new RelayServices().Add<ITokenRedeemer>(redeemer);
+        if (keySource is not null)
+        {
+            services.Add(keySource);
+        }
+
+        var relay = await Relays.StartAsync(options, clock, log, services);
         return (relay, redeemer);
     }
 
@@ -227,6 +233,51 @@ public sealed class TokenMeteringTests(TokenFixture tokens) : IClassFixture<Toke
         var info = await client.InfoAsync(q.RecipientId.Memory, key);
         Assert.Equal(0, info.Balance.Amount);
         Assert.Equal(1u, info.PendingMessages);
+    }
+
+    private sealed class TestKeySource : ITokenKeySource
+    {
+        public volatile TrustedKeySet Keys = new([], DateTimeOffset.UnixEpoch);
+
+        public ValueTask<TrustedKeySet> GetKeysAsync(CancellationToken cancellationToken) => ValueTask.FromResult(Keys);
+    }
+
+    [Fact]
+    public async Task Keys_and_windows_come_from_the_hosts_key_source_judged_at_its_time()
+    {
+        using var dir = new TempDirectory();
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var chainTime = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var spki = tokens.IssuerKey.PublicKey.ExportSpki();
+        var source = new TestKeySource
+        {
+            // Usable an hour after the chain's time: not yet.
+            Keys = new TrustedKeySet([new TrustedTokenKey(spki, chainTime.AddHours(1), chainTime.AddDays(90))], chainTime),
+        };
+        var settings = tokens.Settings();
+        settings.Remove("tokenKeys");
+        var (relay, _) = await StartAsync(dir, settings, clock: clock, keySource: source);
+        await using var _relay = relay;
+        await using var client = await RelayClient.ConnectAsync(relay.Address);
+        using var key = RelayProtocol.NewKey();
+        var q = await client.CreateQueueAsync(key);
+
+        var early = await Assert.ThrowsAsync<RelayException>(() => client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint()));
+        Assert.Contains("not usable yet", early.Message, StringComparison.Ordinal);
+
+        // Two hours later by the relay's clock, the same source time has moved on with it.
+        clock.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(1_000_000, (await client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint())).Amount);
+
+        // The registry says the chain is past redeemUntil: refused.
+        source.Keys = new TrustedKeySet([new TrustedTokenKey(spki, chainTime.AddHours(1), chainTime.AddDays(90))], chainTime.AddDays(91));
+        clock.Advance(TimeSpan.FromSeconds(10));
+        using var stranger = TokenPrivateKey.Generate();
+        var unknown = tokens.Mint(stranger); // an unknown key makes the plugin read its source again
+        await Assert.ThrowsAsync<RelayException>(() => client.TopUpAsync(q.RecipientId.Memory, key, unknown));
+        var late = await Assert.ThrowsAsync<RelayException>(() => client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint()));
+        Assert.Contains("past its redeem-until", late.Message, StringComparison.Ordinal);
+        Assert.Equal(1_000_000, (await client.InfoAsync(q.RecipientId.Memory, key)).Balance.Amount);
     }
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)

@@ -26,6 +26,7 @@ internal sealed class TrustedKeys : IDisposable
     private readonly SemaphoreSlim _refreshGate = new(1, 1);
     private DateTimeOffset _lastRefresh = DateTimeOffset.MinValue;
     private DateTimeOffset? _sourceNow;
+    private DateTimeOffset _sourceReadAt;
 
     public TrustedKeys(MeteringPluginContext context)
     {
@@ -74,7 +75,8 @@ internal sealed class TrustedKeys : IDisposable
     /// <summary>The key to name in a payment-required challenge: the newest key usable now.</summary>
     public TokenPublicKey? Current => _keys.Values.Where(k => k.NotBefore <= Now && Now <= k.RedeemUntil).OrderByDescending(k => k.NotBefore).Select(k => k.Key).FirstOrDefault();
 
-    private DateTimeOffset Now => _sourceNow ?? _time.GetUtcNow();
+    /// <summary>The source's time (the chain's latest block time) moved on by the clock since it was read.</summary>
+    private DateTimeOffset Now => _sourceNow is { } sourceNow ? sourceNow + (_time.GetUtcNow() - _sourceReadAt) : _time.GetUtcNow();
 
     public async Task RefreshAsync(CancellationToken ct)
     {
@@ -96,6 +98,7 @@ internal sealed class TrustedKeys : IDisposable
             {
                 var set = await _source.GetKeysAsync(ct);
                 _sourceNow = set.Now;
+                _sourceReadAt = _time.GetUtcNow();
                 foreach (var k in set.Keys)
                 {
                     if (TokenPublicKey.TryFromSpki(k.PublicKeySpki.Span, out var key, out _))
