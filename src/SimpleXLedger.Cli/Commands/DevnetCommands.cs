@@ -111,7 +111,7 @@ internal static class DevnetCommands
             var dead = await ServeUntilStoppedAsync(network, ct);
             if (dead is not null)
             {
-                errors.MarkupLine($"[red]{Markup.Escape(dead.Name)} stopped unexpectedly[/] (status {dead.Exited.Result}); its log: {Markup.Escape(dead.LogPath ?? "-")}\n{Markup.Escape(dead.RecentOutput)}");
+                errors.MarkupLine($"[red]{Markup.Escape(dead.Name)} stopped unexpectedly[/] (status {dead.Process.Exited.Result}); its log: {Markup.Escape(dead.LogPath)}\n{Markup.Escape(dead.Process.RecentOutput)}");
                 return ExitCodes.Failed;
             }
 
@@ -133,9 +133,9 @@ internal static class DevnetCommands
     }
 
     /// <summary>Serves until Ctrl+C (null) or until a service dies (that service).</summary>
-    private static async Task<ChildProcess?> ServeUntilStoppedAsync(DevnetNetwork network, CancellationToken ct)
+    private static async Task<DevnetService?> ServeUntilStoppedAsync(DevnetNetwork network, CancellationToken ct)
     {
-        var died = Task.WhenAny(network.Services.Select(s => s.Exited));
+        var died = Task.WhenAny(network.Services.Select(s => s.Process.Exited));
         var cancelled = Task.Delay(Timeout.Infinite, ct);
         await Task.WhenAny(died, cancelled);
         return ct.IsCancellationRequested ? null : network.FirstDeadService();

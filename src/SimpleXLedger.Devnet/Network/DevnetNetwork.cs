@@ -18,7 +18,7 @@ namespace SimpleXLedger.Devnet.Network;
 /// </summary>
 public sealed class DevnetNetwork : IAsyncDisposable
 {
-    private readonly List<ChildProcess> _services = [];
+    private readonly List<DevnetService> _services = [];
     private readonly List<RelayService> _relays = [];
     private readonly CancellationTokenSource _stopping = new();
     private DevnetChain? _chain;
@@ -55,8 +55,8 @@ public sealed class DevnetNetwork : IAsyncDisposable
     /// <summary>The vendor's key file (for <c>sxl vendor …</c> commands).</summary>
     public string VendorKeyFile => KeyFile("vendor");
 
-    /// <summary>Every service process, for health checks.</summary>
-    public IReadOnlyList<ChildProcess> Services => _services;
+    /// <summary>Every service, in start order (clearing house, issuer, relays): to watch, kill and restart.</summary>
+    public IReadOnlyList<DevnetService> Services => _services;
 
     /// <summary>Starts everything; on failure stops what was started and throws <see cref="DevnetException"/>.</summary>
     public static async Task<DevnetNetwork> StartAsync(DevnetOptions options, IDevnetProgress progress, CancellationToken ct)
@@ -111,7 +111,7 @@ public sealed class DevnetNetwork : IAsyncDisposable
     public string KeyFile(string role) => Path.Combine(Options.KeyDirectory, role + ".key");
 
     /// <summary>The first service that has died, if any (a healthy devnet has none).</summary>
-    public ChildProcess? FirstDeadService() => _services.FirstOrDefault(s => s.HasExited);
+    public DevnetService? FirstDeadService() => _services.FirstOrDefault(s => s.Process.HasExited);
 
     public async ValueTask DisposeAsync()
     {
@@ -122,9 +122,9 @@ public sealed class DevnetNetwork : IAsyncDisposable
 
         // Relays first (they call the others), then the issuer and the clearing house, the chain last;
         // each group in parallel so Ctrl+C is answered within a couple of seconds.
-        var relays = _relays.Select(r => r.Process).ToHashSet();
-        await StopAllAsync(_services.Where(relays.Contains));
-        await StopAllAsync(_services.Where(s => !relays.Contains(s)));
+        var relays = _relays.Select(r => r.Service).ToHashSet();
+        await StopAllAsync(_services.Where(relays.Contains).Select(s => s.Process));
+        await StopAllAsync(_services.Where(s => !relays.Contains(s)).Select(s => s.Process));
         await _stopping.CancelAsync();
         await _ticker;
         _stopping.Dispose();
@@ -136,7 +136,7 @@ public sealed class DevnetNetwork : IAsyncDisposable
 
     private static async Task StopAllAsync(IEnumerable<ChildProcess> processes)
     {
-        await Task.WhenAll(processes.Select(async p =>
+        await Task.WhenAll(processes.Where(p => p is not null).Select(async p =>
         {
             try
             {
@@ -187,16 +187,17 @@ public sealed class DevnetNetwork : IAsyncDisposable
         progress.Doing("starting the clearing house");
         var data = Path.Combine(Options.DataDirectory, "clearing");
         var key = KeyFile("clearing");
-        var process = Runner.StartService("clearing", [
+        var service = new DevnetService(Runner, "clearing", [
             "clearing", "serve", "--data", data, "--grpc", "127.0.0.1:0",
             "--rpc", RpcUrl, "--ledger", Ledger, "--key", key,
             "--issuer-name", Options.IssuerName,
             "--epoch-seconds", Options.EpochSeconds.ToString(CultureInfo.InvariantCulture),
             "--devnet",
-        ]);
-        _services.Add(process);
-        var address = await process.WaitForLineAsync(l => l.StartsWith("sxl://", StringComparison.Ordinal), Options.ReadyTimeout, ct);
-        Clearing = new ClearingService(process, data, address.Trim(), key);
+        ], l => l.StartsWith("sxl://", StringComparison.Ordinal));
+        _services.Add(service);
+        var address = await service.StartAsync(Options.ReadyTimeout, null, ct);
+        service.Pin("--grpc", "127.0.0.1:" + new Uri(address.Replace("sxl://", "https://", StringComparison.Ordinal)).Port.ToString(CultureInfo.InvariantCulture));
+        Clearing = new ClearingService(service, data, address, key);
         progress.Done($"clearing house {Clearing.Address}");
     }
 
@@ -208,26 +209,29 @@ public sealed class DevnetNetwork : IAsyncDisposable
         // The issuer takes fixed ports: pick free ones, and pick again if another process took one first.
         for (var attempt = 1; ; attempt++)
         {
-            var http = FreeLoopbackPort();
-            var grpc = FreeLoopbackPort();
-            var process = Runner.StartService("issuer", [.. IssuerArguments(data, http, grpc, key)]);
+            var service = new DevnetService(Runner, "issuer", [.. IssuerArguments(data, FreeLoopbackPort(), FreeLoopbackPort(), key)], l => l.StartsWith("issuer ready", StringComparison.Ordinal));
             try
             {
-                var ready = await process.WaitForLineAsync(l => l.StartsWith("issuer ready", StringComparison.Ordinal), Options.ReadyTimeout, ct);
-                _services.Add(process);
-                Issuer = new IssuerService(process, data, new Uri(Field(ready, "http")), new Uri(Field(ready, "grpc")), Options.IssuerName, key);
+                var ready = await service.StartAsync(Options.ReadyTimeout, null, ct);
+                _services.Add(service);
+                Issuer = new IssuerService(service, data, new Uri(Field(ready, "http")), new Uri(Field(ready, "grpc")), Options.IssuerName, key);
                 progress.Doing("waiting for the issuer's first key to become usable on-chain");
                 await WaitForIssuingKeyAsync(ct);
                 progress.Done($"issuer {Issuer.Name}: gRPC {Issuer.Grpc}, HTTP {Issuer.Http} ({Field(ready, "mode")} mode)");
                 return;
             }
-            catch (ChildProcessException) when (attempt < 3 && process.HasExited && process.RecentOutput.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            catch (ChildProcessException) when (attempt < 3 && service.Process.HasExited && service.Process.RecentOutput.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
             {
-                await process.DisposeAsync();
+                // Another process took a port between picking and binding: pick again.
+                await service.Process.DisposeAsync();
             }
             catch
             {
-                _services.Add(process);
+                if (!_services.Contains(service))
+                {
+                    _services.Add(service);
+                }
+
                 throw;
             }
         }
@@ -280,14 +284,15 @@ public sealed class DevnetNetwork : IAsyncDisposable
         ], ct: ct);
 
         var data = Path.Combine(Options.DataDirectory, name);
-        var process = Runner.StartService(name, [
+        var service = new DevnetService(Runner, name, [
             "relay", "serve", "--data", data, "--listen", "127.0.0.1:0",
             "--metering", "tokens", "--devnet", "--issuer", Issuer.Http.ToString(),
             "--metering-setting", $"issuerName={Options.IssuerName}",
-        ]);
-        _services.Add(process);
-        var address = (await process.WaitForLineAsync(l => l.StartsWith("sxl://", StringComparison.Ordinal), Options.ReadyTimeout, ct)).Trim();
-        _relays.Add(new RelayService(process, name, data, address, payee, payeeKey, operatorKey));
+        ], l => l.StartsWith("sxl://", StringComparison.Ordinal));
+        _services.Add(service);
+        var address = await service.StartAsync(Options.ReadyTimeout, null, ct);
+        service.Pin("--listen", "127.0.0.1:" + new Uri(address.Replace("sxl://", "https://", StringComparison.Ordinal)).Port.ToString(CultureInfo.InvariantCulture));
+        _relays.Add(new RelayService(service, name, data, address, payee, payeeKey, operatorKey));
         progress.Done($"{name} {address} (operator {(char)('A' + index)}, payee {payee.Address})");
     }
 

@@ -255,6 +255,13 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGKILL to the watchdog and the program (its whole tree), as a crash would: no cleanup.</summary>
+    public async Task KillAsync()
+    {
+        Kill(_process);
+        await _exited.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
     /// <summary>Closes our end of the watchdog's pipe without stopping anything else: exactly what the kernel does when this process dies.</summary>
     internal void CloseOwnerPipe() => _process.StandardInput.Close();
 
