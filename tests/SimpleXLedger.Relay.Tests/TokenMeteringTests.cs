@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Hosting;
@@ -278,6 +281,34 @@ public sealed class TokenMeteringTests(TokenFixture tokens) : IClassFixture<Toke
         var late = await Assert.ThrowsAsync<RelayException>(() => client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint()));
         Assert.Contains("past its redeem-until", late.Message, StringComparison.Ordinal);
         Assert.Equal(1_000_000, (await client.InfoAsync(q.RecipientId.Memory, key)).Balance.Amount);
+    }
+
+    [Fact]
+    public async Task On_a_devnet_the_keys_come_from_the_issuer_directory()
+    {
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        await using var issuer = builder.Build();
+        var directory = IssuerDirectory.Create("https://issuer.sxl.test/token-request", (tokens.IssuerKey.PublicKey, (DateTimeOffset?)DateTimeOffset.UtcNow.AddMinutes(-1)));
+        issuer.MapGet(IssuerDirectory.WellKnownPath, () => Microsoft.AspNetCore.Http.Results.Text(directory.ToJson(), IssuerDirectory.MediaType));
+        await issuer.StartAsync();
+        var url = issuer.Urls.First();
+
+        using var dir = new TempDirectory();
+        var settings = tokens.Settings();
+        settings.Remove("tokenKeys");
+        var options = Relays.Options(dir.Path, "tokens") with { MeteringSettings = settings, Devnet = true, Issuer = url };
+        await using var relay = await Relays.StartAsync(options);
+        await using var client = await RelayClient.ConnectAsync(relay.Address);
+        using var key = RelayProtocol.NewKey();
+        var q = await client.CreateQueueAsync(key);
+        Assert.Equal(1_000_000, (await client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint())).Amount);
+
+        // Without --devnet the directory is not a key source: the plugin refuses to start with no keys.
+        using var dir2 = new TempDirectory();
+        var e = await Assert.ThrowsAsync<SimpleXLedger.Relay.Metering.Loading.PluginLoadException>(() => Relays.StartAsync(options with { DataDirectory = dir2.Path, Devnet = false }));
+        Assert.Contains("trusts no token keys", e.Message, StringComparison.Ordinal);
     }
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
