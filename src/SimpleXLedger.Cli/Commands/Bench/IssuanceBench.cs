@@ -54,7 +54,7 @@ internal static partial class IssuanceBench
                 else
                 {
                     await Console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                        $"issuance: {result.TokensPerSecond:F0} tokens/s; openssl rsa2048 sign: {result.OpensslRsa2048SignPerSecond:F0}/s on {result.Cores} cores; ratio {result.Ratio:P1} (goal 85%)"));
+                        $"issuance: {result.TokensPerSecond:F0} tokens/s; openssl rsa2048 sign: {result.OpensslRsa2048SignPerSecond:F0}/s on {result.Cores} cores; ratio {result.Ratio:P1} (goal 85%); per CPU second {result.CpuRatio:P1}; load {result.LoadAverage}"));
                 }
 
                 return ExitCodes.Ok;
@@ -74,6 +74,10 @@ internal static partial class IssuanceBench
         double TokensPerSecond,
         double OpensslRsa2048SignPerSecond,
         double Ratio,
+        double TokensPerIssuerCpuSecond,
+        double OpensslSignsPerCpuSecond,
+        double CpuRatio,
+        string LoadAverage,
         int Cores,
         int Clients,
         int Batch,
@@ -124,22 +128,36 @@ internal static partial class IssuanceBench
                         .ToList()).ToList();
 
                     // Issuer and baseline take turns (issuer, openssl, issuer, openssl; half the seconds each), so that
-                    // load from anything else on the machine falls on both alike.
+                    // load from anything else on the machine falls on both alike. CPU seconds are counted too: on a busy
+                    // machine the wall-clock ratio depends on the scheduler, the per-CPU-second ratio much less.
                     var half = Math.Max(1, seconds / 2);
                     long tokens = 0;
-                    var opensslRates = new List<double>();
+                    var issuerCpu = TimeSpan.Zero;
+                    double opensslSigns = 0;
+                    var opensslCpu = TimeSpan.Zero;
+                    var loadBefore = LoadAverage();
                     for (var round = 0; round < 2; round++)
                     {
-                        tokens += await DriveAsync(channels, batches, code, TimeSpan.FromSeconds(round == 0 ? 2 : 1), TimeSpan.FromSeconds(half), cancellationToken);
-                        opensslRates.Add(await OpensslSignPerSecondAsync(half, cores, cancellationToken));
+                        var (n, cpu) = await DriveAsync(issuer, channels, batches, code, TimeSpan.FromSeconds(round == 0 ? 2 : 1), TimeSpan.FromSeconds(half), cancellationToken);
+                        tokens += n;
+                        issuerCpu += cpu;
+                        var childrenBefore = ReapedChildrenCpu();
+                        opensslSigns += await OpensslSignPerSecondAsync(half, cores, cancellationToken) * half;
+                        opensslCpu += ReapedChildrenCpu() - childrenBefore;
                     }
 
                     var tokensPerSecond = tokens / (2.0 * half);
-                    var openssl = opensslRates.Average();
+                    var openssl = opensslSigns / (2.0 * half);
+                    var tokensPerCpuSecond = tokens / Math.Max(issuerCpu.TotalSeconds, 1e-9);
+                    var signsPerCpuSecond = opensslSigns / Math.Max(opensslCpu.TotalSeconds, 1e-9);
                     return new Result(
                         Math.Round(tokensPerSecond, 1),
                         Math.Round(openssl, 1),
                         Math.Round(tokensPerSecond / openssl, 3),
+                        Math.Round(tokensPerCpuSecond, 1),
+                        Math.Round(signsPerCpuSecond, 1),
+                        Math.Round(tokensPerCpuSecond / signsPerCpuSecond, 3),
+                        $"{loadBefore} -> {LoadAverage()}",
                         cores,
                         clientCount,
                         batchSize,
@@ -168,8 +186,11 @@ internal static partial class IssuanceBench
         }
     }
 
-    /// <summary>Every client redeems its batch in a loop; counts tokens received inside the measured window.</summary>
-    private static async Task<long> DriveAsync(List<GrpcChannel> channels, List<List<ByteString>> batches, string code, TimeSpan warmUp, TimeSpan measured, CancellationToken cancellationToken)
+    /// <summary>
+    /// Every client redeems its batch in a loop; counts the tokens received inside the measured window and the issuer
+    /// process's CPU time over that window.
+    /// </summary>
+    private static async Task<(long Tokens, TimeSpan IssuerCpu)> DriveAsync(Process issuer, List<GrpcChannel> channels, List<List<ByteString>> batches, string code, TimeSpan warmUp, TimeSpan measured, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var measureFrom = warmUp;
@@ -191,9 +212,34 @@ internal static partial class IssuanceBench
                 }
             }
         }, cancellationToken)).ToList();
+
+        // The benchmark's own timer: sample the issuer's CPU time at the window's edges.
+        await Task.Delay(measureFrom, cancellationToken);
+        var cpuFrom = CpuOf(issuer);
+        await Task.Delay(measureUntil - clock.Elapsed, cancellationToken);
+        var cpuUntil = CpuOf(issuer);
         await Task.WhenAll(loops);
-        return counted;
+        return (counted, cpuUntil - cpuFrom);
     }
+
+    private static TimeSpan CpuOf(Process process)
+    {
+        process.Refresh();
+        return process.TotalProcessorTime;
+    }
+
+    /// <summary>User + system CPU of this process's children that have exited and been waited for (/proc/self/stat cutime + cstime).</summary>
+    private static TimeSpan ReapedChildrenCpu()
+    {
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // After "pid (comm) ", field 3 (state) is index 0, so cutime (16) and cstime (17) are indexes 13 and 14; in clock ticks (100 Hz).
+        var ticks = long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0);
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     /// <summary>Runs <c>openssl speed</c> and reads the sign/s of its "rsa 2048 bits" summary line.</summary>
     private static async Task<double> OpensslSignPerSecondAsync(int seconds, int cores, CancellationToken cancellationToken)
