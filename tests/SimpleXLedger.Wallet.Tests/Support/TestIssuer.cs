@@ -112,14 +112,6 @@ public sealed class TestIssuer : IAsyncDisposable
         return [.. codes.Select(c => c.Reveal())];
     }
 
-    /// <summary>Registers a card by hash only (as the issuer does when it sees a purchase on-chain).</summary>
-    public async Task ImportAsync(CardHash hash, ulong credits)
-    {
-        var batch = new CardBatch(CardBatch.NewBatchId(), "vendor-wallet-tests", [new BatchCard(hash, credits)]);
-        await using var scope = _app.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new ImportCards(batch, BatchOrigin.Created));
-    }
-
     /// <summary>Credits left on a card, as the issuer's database says.</summary>
     public async Task<long> RemainingAsync(string code)
     {
