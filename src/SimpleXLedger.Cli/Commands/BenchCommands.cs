@@ -53,6 +53,10 @@ internal static class BenchCommands
             foreach (var m in order)
             {
                 runs.Add(await RunOneAsync(m, plugins, measure, loggers));
+                // The previous run's relay and clients must not be collected on the next run's time.
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
             }
 
             var verifyAfter = RelayBenchmark.MeasureEd25519VerifyPerSecond(TimeSpan.FromSeconds(2));
