@@ -98,6 +98,7 @@ public sealed class EpochCloser(
 
         var round = onChain.Posted ? onChain.Round + 1 : 1;
         var file = stored is not null && stored.Round == round && stored.IsConsistent() ? stored : await BuildAsync(epoch, round, snapshot, ct);
+        await TopUpBondAsync(ct);
         var post = new EpochPost(epoch, file.RootBytes, file.TotalAmount, file.OperatorTotalAmount, file.LeavesHashBytes);
         var result = await ledger.PostEpochAsync(post, ct);
         if (result.Transaction is { } tx || file.PostedTx is null)
@@ -175,6 +176,19 @@ public sealed class EpochCloser(
         Store.Save(file);
         CrashPoint.Reach(AfterBuildCrashPoint);
         return file;
+    }
+
+    /// <summary>A lost dispute leaves the bond below the minimum, and the ledger refuses posts until it is whole again.</summary>
+    private async Task TopUpBondAsync(CancellationToken ct)
+    {
+        var self = ledger.Connection.Address ?? throw new InvalidOperationException("posting needs the clearing house's key");
+        var bond = await ledger.BondOfAsync(self, ct);
+        var minimum = (await ledger.GetInfoAsync(ct)).MinBond;
+        if (bond < minimum)
+        {
+            logger.LogWarning("bond {Bond} below the minimum {Minimum} (a lost dispute?): depositing {Missing}", bond, minimum, minimum - bond);
+            await ledger.DepositBondAsync(minimum - bond, ct);
+        }
     }
 
     private static EpochPayouts Underpay(EpochPayouts payouts, string payee, BigInteger rate)

@@ -21,6 +21,7 @@ internal static class ClearingCommands
     {
         var clearing = new Command("clearing", "The clearing house: the network-wide spent-set of tokens, proof of liabilities, signed receipts.");
         clearing.Subcommands.Add(BuildServe());
+        clearing.Subcommands.Add(ClearingEpochCommands.Build());
         return clearing;
     }
 
@@ -145,6 +146,8 @@ internal static class ClearingCommands
                     cancellationToken);
                 await using (server)
                 {
+                    // With a chain: close, anchor and defend epochs on the configured length (block time).
+                    await using var settlement = await StartSettlementAsync(rpcUrl, ethKey, ledgerAddress, server, isDevnet, loggers, cancellationToken);
                     await Console.Out.WriteLineAsync(server.Address.ToString());
                     await Console.Out.FlushAsync(cancellationToken);
                     log.LogInformation(
@@ -177,6 +180,22 @@ internal static class ClearingCommands
             }
         });
         return command;
+    }
+
+    private static async Task<SimpleXLedger.Clearing.Settlement.SettlementLoop?> StartSettlementAsync(
+        string? rpcUrl, Nethereum.Signer.EthECKey key, string ledger, ClearingServer server, bool devnet, ILoggerFactory loggers, CancellationToken ct)
+    {
+        if (rpcUrl is null)
+        {
+            return null;
+        }
+
+        // The connection lives as long as the process; the loop is disposed before the server.
+        var chain = await ChainConnection.ConnectAsync(rpcUrl, key, logger: loggers.CreateLogger("chain"), ct: ct);
+        var client = await LedgerClient.AttachAsync(chain, ledger, loggers.CreateLogger("ledger"), ct);
+        var log = loggers.CreateLogger("settlement");
+        var parts = SimpleXLedger.Clearing.Settlement.SettlementParts.Create(server.Services, client, log, SimpleXLedger.Clearing.Settlement.SettlementFault.FromEnvironment(devnet));
+        return new SimpleXLedger.Clearing.Settlement.SettlementLoop(parts.Closer, parts.Answerer, server.Services.GetRequiredService<ClearingSettings>().MaintenanceInterval, log);
     }
 
     /// <summary>Sends the host's logs to the command's own logger factory (stderr).</summary>

@@ -13,6 +13,10 @@ internal static class OperatorCommands
     {
         var op = new Command("operator", "A relay operator: its Ed25519 operator key and payout address at the clearing house.");
         op.Subcommands.Add(BuildRegister());
+        foreach (var payouts in OperatorPayoutCommands.Build())
+        {
+            op.Subcommands.Add(payouts);
+        }
         return op;
     }
 
