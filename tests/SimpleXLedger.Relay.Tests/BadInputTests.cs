@@ -94,6 +94,22 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_connections_session_nonce_is_forgotten_when_the_connection_closes()
+    {
+        var before = _relay.Sessions.Count;
+        var other = await RelayClient.ConnectAsync(_relay.Address);
+        Assert.Equal(before + 1, _relay.Sessions.Count);
+        other.Dispose();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (_relay.Sessions.Count > before)
+        {
+            await Task.Delay(20, cts.Token); // waiting for the server to see the connection close
+        }
+
+        Assert.Equal(before, _relay.Sessions.Count);
+    }
+
+    [Fact]
     public async Task A_relay_with_another_certificate_is_refused_with_a_clear_error()
     {
         var wrong = _relay.Address.Fingerprint.ToArray();
