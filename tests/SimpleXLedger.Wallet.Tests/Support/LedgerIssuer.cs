@@ -60,9 +60,21 @@ public sealed class LedgerIssuer : IAsyncDisposable
         return new LedgerIssuer(app, connection, directory, endpoint);
     }
 
-    /// <summary>The key the issuer anchored (its current or next one).</summary>
-    public async Task<TokenPublicKey?> KeyAsync() =>
-        await _app.Services.GetRequiredService<IssuingKeyDirectory>().CurrentAsync(default) is { } row ? TokenPublicKey.FromSpki(row.Spki) : null;
+    /// <summary>Waits until the issuer's own view (block time, read every half second; directory cached a second) has a key issuing.</summary>
+    public async Task<TokenPublicKey> WaitUntilIssuingAsync(TimeSpan timeout)
+    {
+        var keys = _app.Services.GetRequiredService<IssuingKeyDirectory>();
+        using var deadline = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            if (await keys.CurrentAsync(deadline.Token) is { } row)
+            {
+                return TokenPublicKey.FromSpki(row.Spki);
+            }
+
+            await Task.Delay(100, deadline.Token);
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
