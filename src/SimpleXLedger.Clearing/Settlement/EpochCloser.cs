@@ -124,18 +124,15 @@ public sealed class EpochCloser(
     {
         var info = await ledger.GetInfoAsync(ct);
         var terms = PayoutTerms.From(info);
-        List<PayeeCount> counts;
-        List<TokenKeyRow> keys;
+        BuiltEpoch built;
         await using (var scope = scopes.CreateAsyncScope())
         {
-            var db = scope.ServiceProvider.GetRequiredService<ClearingDbContext>();
-            var e = (long)epoch;
-            counts = (await db.PayeeEpochs.AsNoTracking().Where(p => p.Epoch == e).ToListAsync(ct)).Select(p => new PayeeCount(p.Payee, p.Accepted)).ToList();
-            keys = await db.TokenKeys.AsNoTracking().ToListAsync(ct);
+            built = await EpochBuilder.BuildAsync(scope.ServiceProvider.GetRequiredService<ClearingDbContext>(), epoch, terms, ct);
         }
 
-        var payouts = EpochArithmetic.Compute(epoch, counts, terms);
-        var failed = EpochArithmetic.Check(payouts, counts, terms).ToList();
+        var payouts = built.Payouts;
+        var keys = built.Keys;
+        var failed = built.Failed.ToList();
 
         // Proof of liabilities: never more tokens accepted under a key than the issuer anchored as issued.
         foreach (var key in keys)
@@ -171,7 +168,7 @@ public sealed class EpochCloser(
             logger.LogWarning("TEST FAULT: epoch {Epoch} underpays {Payee}", epoch, fault.UnderpaidPayee);
         }
 
-        var tree = PayoutTree.Build(payouts.Leaves);
+        var tree = ReferenceEquals(payouts, built.Payouts) ? built.Tree : PayoutTree.Build(payouts.Leaves);
         var file = LeafFile.From(payouts, tree, round, terms.OperatorRate);
         Store.Save(file);
         CrashPoint.Reach(AfterBuildCrashPoint);

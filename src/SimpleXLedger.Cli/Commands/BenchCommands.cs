@@ -17,6 +17,7 @@ internal static class BenchCommands
         bench.Subcommands.Add(BuildRelay());
         bench.Subcommands.Add(Bench.IssuanceBench.Build());
         bench.Subcommands.Add(Bench.ClearingBench.Build());
+        bench.Subcommands.Add(Bench.SettlementBench.Build());
         return bench;
     }
 
