@@ -40,7 +40,8 @@ public sealed class ScenarioCatalog
     private readonly Dictionary<string, (string Description, Func<IDevnetScenario> Create)> _scenarios = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The built-in scenarios: <c>smoke</c>.</summary>
-    public static ScenarioCatalog Default() => new ScenarioCatalog().Add(Smoke.SmokeScenario.ScenarioName, Smoke.SmokeScenario.ScenarioDescription, () => new Smoke.SmokeScenario());
+    public static ScenarioCatalog Default() => new ScenarioCatalog().Add(Smoke.SmokeScenario.ScenarioName, Smoke.SmokeScenario.ScenarioDescription, () => new Smoke.SmokeScenario())
+        .Add(Audit.AuditScenario.ScenarioName, Audit.AuditScenario.ScenarioDescription, () => new Audit.AuditScenario());
 
     public IEnumerable<string> Names => _scenarios.Keys.Order(StringComparer.Ordinal);
 

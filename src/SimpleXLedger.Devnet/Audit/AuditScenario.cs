@@ -1,0 +1,328 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using SimpleXLedger.Cards;
+using SimpleXLedger.Chain.Devnet;
+using SimpleXLedger.Devnet.Network;
+using SimpleXLedger.Devnet.Scenarios;
+using SimpleXLedger.Relay.Client;
+using SimpleXLedger.Wallet;
+using SimpleXLedger.Wallet.Issuance;
+using SimpleXLedger.Wallet.Spending;
+using SimpleXLedger.Wallet.Storage;
+
+namespace SimpleXLedger.Devnet.Audit;
+
+/// <summary>
+/// The privacy audit (issue 9): a seeded population of careful wallets and one of careless control wallets redeem
+/// cards and pay for queues at both relays through the real wallet code, on an accelerated shared clock (the wallets'
+/// random top-up delays pass on that clock, not in real time); then the linkability adversary tries to link each
+/// card to the queue it paid for, from the issuer's database and the relays' payments.
+/// Seed and population from the environment: <c>SXL_AUDIT_SEED</c> (default: random, printed) and
+/// <c>SXL_AUDIT_USERS</c> (default 200; CI runs fewer through the same code).
+/// </summary>
+public sealed class AuditScenario : IDevnetScenario
+{
+    public const string ScenarioName = "audit";
+    public const string ScenarioDescription = "privacy audit: seeded careful and careless (control) users, the linkability adversary over the issuer's database and the relays' payments";
+    public const string SeedVariable = "SXL_AUDIT_SEED";
+    public const string UsersVariable = "SXL_AUDIT_USERS";
+    private const ulong CreditsPerCard = 100;
+
+    /// <summary>
+    /// Simulated span of each phase (redeeming; then spending), on the wallets' clock. The devnet's keys are redeemable
+    /// for 40 minutes, so the whole simulated run (two phases and the top-up delays) must fit well inside that.
+    /// </summary>
+    private static readonly TimeSpan Phase = TimeSpan.FromMinutes(5);
+
+    /// <summary>The careful wallet's top-up delay, the design's exponential shape scaled down from 10 min (cap 1 h) to fit the devnet's key windows.</summary>
+    private static readonly DelayDistribution CarefulDelay = DelayDistribution.Exponential(TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10));
+
+    private DevnetNetwork _network = null!;
+    private IssuerSession _issuer = null!;
+    private readonly List<RelayPayment> _payments = [];
+    private readonly List<(string Kind, byte[] Value)> _secrets = [];
+    private readonly List<(string Kind, string Text)> _secretTexts = [];
+
+    public string Name => ScenarioName;
+
+    public string Description => ScenarioDescription;
+
+    public async Task<ScenarioReport> RunAsync(DevnetNetwork network, IDevnetProgress progress, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(progress);
+        _network = network;
+        var seed = Environment.GetEnvironmentVariable(SeedVariable) is { Length: > 0 } s ? ulong.Parse(s, CultureInfo.InvariantCulture) : BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+        var users = Environment.GetEnvironmentVariable(UsersVariable) is { Length: > 0 } u ? int.Parse(u, CultureInfo.InvariantCulture) : 200;
+        progress.Noted($"audit seed {seed} (replay with {SeedVariable}={seed}), {users} users per population");
+        var steps = new ScenarioSteps(progress);
+        var report = new AuditReport { Seed = seed, Users = users, Steps = steps.Records };
+        IReadOnlyList<string> codes = [];
+        var careful = new Population("careful", SpendingPolicy.Careful with { TopUpDelay = CarefulDelay });
+        var control = new Population("control", SpendingPolicy.Careless);
+
+        var directory = await RegistryKeySource.ConnectAsync(network.RpcUrl, network.Ledger, ct);
+        _issuer = new IssuerSession(new IssuerEndpoint(network.Issuer.Grpc, network.Issuer.Http), directory);
+        try
+        {
+            await steps.RunAsync("vendor funds the audit's cards", async () =>
+            {
+                codes = await FundCardsAsync(2 * users, ct);
+                return $"{codes.Count} cards of {CreditsPerCard} credits";
+            }, ct);
+            await steps.RunAsync("careful users redeem and spend", () => PlayAsync(careful, codes.Take(users).ToList(), seed, ct), ct, "vendor funds the audit's cards");
+            await steps.RunAsync("control users redeem and spend", () => PlayAsync(control, codes.Skip(users).ToList(), seed ^ 0x5A5A5A5A5A5A5A5AUL, ct), ct, "vendor funds the audit's cards");
+            await steps.RunAsync("adversary links cards to queues", () => Task.FromResult(Adversary(careful, control, report)), ct, "careful users redeem and spend", "control users redeem and spend");
+            await steps.RunAsync("no value shared between issuer and relays or clearing house", () => Task.FromResult(SharedValues(report)), ct, "careful users redeem and spend", "control users redeem and spend");
+            await steps.RunAsync("no secret in any log", () => Task.FromResult(LogLeaks(codes, report)), ct, "careful users redeem and spend", "control users redeem and spend");
+        }
+        finally
+        {
+            (_issuer.Keys as IDisposable)?.Dispose();
+            _issuer.Dispose();
+        }
+
+        return report;
+    }
+
+    private string Adversary(Population careful, Population control, AuditReport report)
+    {
+        var redemptions = LinkabilityAdversary.ReadIssuer(Path.Combine(_network.Issuer.DataDirectory, "issuer.db"));
+        (double Best, IReadOnlyList<StrategyResult> All) Attack(Population p)
+        {
+            var cards = p.Truth.Keys.ToHashSet(StringComparer.Ordinal);
+            var queues = p.Truth.Values.ToHashSet(StringComparer.Ordinal);
+            var links = LinkabilityAdversary.Link(redemptions, [.. _payments.Where(x => queues.Contains(x.Relay + "/" + x.Queue))], cards);
+            var scores = LinkabilityAdversary.Score(links, p.Truth);
+            return (scores.Max(x => x.Accuracy), scores);
+        }
+
+        var (accuracy, strategies) = Attack(careful);
+        var (controlAccuracy, controlStrategies) = Attack(control);
+        var (chance, margin) = LinkabilityAdversary.ChanceAndMargin(careful.Truth.Count);
+        report.Adversary = new AdversaryResult(accuracy, chance, margin, controlAccuracy, careful.Truth.Count, control.Truth.Count, strategies, controlStrategies, redemptions.Count, _payments.Count);
+        ScenarioCheckException.That(accuracy <= chance + margin, $"the adversary linked {accuracy:P2} of careful users, beyond chance {chance:P2} + margin {margin:P2}");
+        ScenarioCheckException.That(controlAccuracy >= 0.9, $"the adversary linked only {controlAccuracy:P2} of control users (needs ≥ 90% to be competent)");
+        return $"careful: accuracy {accuracy:P2} (chance {chance:P2}, margin {margin:P2}); control: {controlAccuracy:P2}";
+    }
+
+    /// <summary>Makes cards, funds them on-chain and gives the issuer their hashes (the codes stay with the scenario).</summary>
+    private async Task<IReadOnlyList<string>> FundCardsAsync(int count, CancellationToken ct)
+    {
+        var dir = Path.Combine(_network.Options.DataDirectory, "audit", "vendor");
+        var lines = await _network.Runner.RunAsync("audit-vendor-generate", [
+            "vendor", "cards", "generate", "--vendor", DevAccounts.Vendor.Address,
+            "--value", CreditsPerCard.ToString(CultureInfo.InvariantCulture),
+            "--count", count.ToString(CultureInfo.InvariantCulture), "--out", dir,
+        ], ct: ct);
+        var batchFile = AfterColon(lines, "batch file");
+        var codesFile = AfterColon(lines, "codes");
+        var batch = CardBatchFile.Read(batchFile);
+        var vendor = await _network.LedgerAsAsync(DevAccounts.Vendor, ct);
+        using (vendor.Connection)
+        {
+            await vendor.FundBatchAsync(batch.BatchId, batch.Root, batch.TotalCredits, ct);
+        }
+
+        await _network.Runner.RunAsync("audit-issuer-import", ["issuer", "cards", "import", "--data", _network.Issuer.DataDirectory, "--batch", batchFile], ct: ct);
+        var codes = File.ReadAllLines(codesFile).Where(l => !string.IsNullOrWhiteSpace(l)).ToList();
+        ScenarioCheckException.That(codes.Count == count, $"the codes file has {codes.Count} codes, not {count}");
+        return codes;
+    }
+
+    /// <summary>
+    /// Plays one population on its own accelerated clock: each user redeems its card at a random moment of the first
+    /// phase and makes a queue at a random relay at a random moment of the second; the wallet's own top-ups follow at
+    /// the delays its policy draws. Events run in the order of that clock, as fast as the network answers.
+    /// </summary>
+    private async Task<string> PlayAsync(Population population, IReadOnlyList<string> codes, ulong seed, CancellationToken ct)
+    {
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var start = clock.GetUtcNow();
+        var plan = new SeededRandomSource(seed);
+        var walletDir = Path.Combine(_network.Options.DataDirectory, "audit", population.Name);
+        Directory.CreateDirectory(walletDir);
+        var events = new List<(DateTimeOffset At, int User, bool Redeem)>();
+        var users = new List<(UserWallet Wallet, string Code, string Relay, string Label)>();
+        try
+        {
+            for (var i = 0; i < codes.Count; i++)
+            {
+                var passphrase = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18));
+                var wallet = await UserWallet.CreateAsync(Path.Combine(walletDir, $"user-{i}.sxlw"), passphrase, KdfParameters.WeakForTests, new WalletOptions
+                {
+                    Time = clock,
+                    Random = new SeededRandomSource(seed + 1 + (ulong)i),
+                    Spending = population.Policy,
+                    Issuer = _issuer,
+                });
+                var relay = _network.Relays[(int)(plan.NextUInt64() % (ulong)_network.Relays.Count)].Address;
+                users.Add((wallet, codes[i], relay, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))));
+                events.Add((start + (Phase * plan.NextUnit()), i, true));
+                events.Add((start + Phase + (Phase * plan.NextUnit()), i, false));
+            }
+
+            events.Sort((a, b) => a.At.CompareTo(b.At));
+            var paid = 0;
+            foreach (var e in events)
+            {
+                paid += await RunDueTopUpsAsync(users, clock, e.At, ct);
+                clock.SetTo(e.At);
+                var user = users[e.User];
+                if (e.Redeem)
+                {
+                    await user.Wallet.RedeemCardAsync(user.Code, _issuer, ct);
+                    population.Truth[CardCode.Parse(user.Code).ComputeHash().ToString()] = user.Relay + "/" + user.Label;
+                }
+                else
+                {
+                    await user.Wallet.CreateQueueAsync(RelayAddress.Parse(user.Relay), "inbox", cancellationToken: ct);
+                    _payments.Add(new RelayPayment(DateTimeOffset.UtcNow, user.Relay, user.Label, 1));
+                    paid++;
+                }
+            }
+
+            paid += await RunDueTopUpsAsync(users, clock, DateTimeOffset.MaxValue, ct);
+            return $"{codes.Count} users, {paid} payments over {(clock.GetUtcNow() - start).TotalHours:F1} simulated hours";
+        }
+        finally
+        {
+            foreach (var u in users)
+            {
+                CollectSecrets(u.Wallet);
+                await u.Wallet.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Runs, in the clock's order, every top-up due before <paramref name="until"/>; each paid one is a relay payment.</summary>
+    private async Task<int> RunDueTopUpsAsync(List<(UserWallet Wallet, string Code, string Relay, string Label)> users, ManualClock clock, DateTimeOffset until, CancellationToken ct)
+    {
+        var paid = 0;
+        var stuck = new HashSet<int>();
+        while (true)
+        {
+            var next = users
+                .Select((u, i) => (Due: u.Wallet.Queues.FirstOrDefault()?.TopUpDue, i))
+                .Where(x => x.Due is { } d && d < until && !stuck.Contains(x.i))
+                .OrderBy(x => x.Due)
+                .FirstOrDefault();
+            if (next.Due is not { } due)
+            {
+                return paid;
+            }
+
+            if (due > clock.GetUtcNow())
+            {
+                clock.SetTo(due);
+            }
+
+            var user = users[next.i];
+            var outcomes = await user.Wallet.TopUps.RunDueAsync(ct);
+            foreach (var o in outcomes.Where(o => o.TokensPaid > 0))
+            {
+                _payments.Add(new RelayPayment(DateTimeOffset.UtcNow, user.Relay, user.Label, o.TokensPaid));
+                paid++;
+            }
+
+            if (outcomes.All(o => o.TokensPaid == 0))
+            {
+                // Nothing this wallet can pay now (out of tokens): leave it, or the loop would spin.
+                stuck.Add(next.i);
+            }
+        }
+    }
+
+    /// <summary>What the log check looks for from a wallet: its queue's sender id and key seed, its unspent tokens.</summary>
+    private void CollectSecrets(UserWallet wallet)
+    {
+        foreach (var q in wallet.Queues)
+        {
+            if (q.SenderLink is { } link)
+            {
+                _secrets.Add(("queue id", link.SenderId));
+                if (link.SenderKeySeed is { } seed)
+                {
+                    _secrets.Add(("queue private key", seed));
+                }
+            }
+        }
+
+        if (wallet.AvailableTokens > 0)
+        {
+            foreach (var token in wallet.WithdrawTokens(wallet.AvailableTokens))
+            {
+                // A token's challenge digest and key id are the same in every token (public); its nonce and authenticator are its own.
+                _secrets.Add(("token authenticator", token.Authenticator.ToArray()));
+                _secrets.Add(("nonce", token.Nonce.ToArray()));
+            }
+        }
+    }
+
+    private string SharedValues(AuditReport report)
+    {
+        var issuerFiles = Directory.GetFiles(_network.Issuer.DataDirectory, "*", SearchOption.AllDirectories);
+        var otherFiles = _network.Relays.Select(r => r.DataDirectory).Append(_network.Clearing.DataDirectory)
+            .SelectMany(d => Directory.GetFiles(d, "*", SearchOption.AllDirectories)).ToList();
+        var whitelist = PublicValues.Collect(_network);
+        var found = SharedValueScanner.Scan(issuerFiles, otherFiles, whitelist);
+        report.SharedValues = found.Count;
+        report.SharedValueFindings = [.. found.Select(f => $"{Path.GetRelativePath(_network.Options.DataDirectory, f.IssuerFile)} and {Path.GetRelativePath(_network.Options.DataDirectory, f.OtherFile)} @{f.Offset}: {f.Length} bytes ({f.Preview})")];
+        ScenarioCheckException.That(found.Count == 0, $"{found.Count} values of 16 bytes or more stored both by the issuer and by a relay or the clearing house: {string.Join("; ", report.SharedValueFindings.Take(5))}");
+        return $"{issuerFiles.Length} issuer files against {otherFiles.Count} relay and clearing-house files: nothing shared but {whitelist.Count} whitelisted public encodings";
+    }
+
+    private string LogLeaks(IReadOnlyList<string> codes, AuditReport report)
+    {
+        var texts = new List<(string Kind, string Text)>(_secretTexts);
+        foreach (var code in codes)
+        {
+            texts.Add(("card code", code));
+            texts.Add(("card code", CardCode.Parse(code).Reveal()));
+        }
+
+        var secrets = new List<(string Kind, byte[] Value)>(_secrets);
+        secrets.AddRange(PublicValues.SpentNonces(Path.Combine(_network.Clearing.DataDirectory, "clearing.db")).Select(n => ("nonce", n)));
+        secrets.AddRange(PublicValues.PrivateKeys(_network));
+        var logs = Directory.GetFiles(_network.Options.LogDirectory, "*", SearchOption.AllDirectories);
+        var leaks = LogLeakScanner.Scan(logs, secrets, texts);
+        report.LogLeaks = leaks.Count;
+        report.LogLeakFindings = [.. leaks.GroupBy(l => (l.Kind, l.File)).Select(g => $"{g.Key.Kind} in {Path.GetFileName(g.Key.File)} ×{g.Count()}")];
+        ScenarioCheckException.That(leaks.Count == 0, $"{leaks.Count} secrets in the logs: {string.Join("; ", report.LogLeakFindings)}");
+        var kinds = secrets.Select(s => s.Kind).Concat(texts.Select(t => t.Kind)).GroupBy(k => k).Select(g => $"{g.Count()} {g.Key}s");
+        return $"{logs.Length} logs searched for {string.Join(", ", kinds)}: none found";
+    }
+
+    private static string AfterColon(IReadOnlyList<string> lines, string prefix)
+    {
+        var line = lines.FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))
+            ?? throw new ScenarioCheckException($"`sxl vendor cards generate` printed no '{prefix}' line");
+        return line[(line.LastIndexOf(": ", StringComparison.Ordinal) + 2)..].Trim();
+    }
+
+    private sealed class Population(string name, SpendingPolicy policy)
+    {
+        public string Name { get; } = name;
+
+        public SpendingPolicy Policy { get; } = policy;
+
+        /// <summary>Card hash → the queue ("relay/label") its tokens paid for: what the adversary tries to find.</summary>
+        public Dictionary<string, string> Truth { get; } = new(StringComparer.Ordinal);
+    }
+}
+
+/// <summary>The wallets' accelerated clock: it moves only when the scenario moves it.</summary>
+internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
+{
+    private DateTimeOffset _now = start;
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public void SetTo(DateTimeOffset at)
+    {
+        if (at > _now)
+        {
+            _now = at;
+        }
+    }
+}
