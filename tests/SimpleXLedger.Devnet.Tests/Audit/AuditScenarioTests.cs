@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using SimpleXLedger.Devnet.Audit;
+using SimpleXLedger.Devnet.Tests.Support;
+using SimpleXLedger.Testing;
+
+namespace SimpleXLedger.Devnet.Tests.Audit;
+
+/// <summary>
+/// The privacy audit's short run, once, as a real process: <c>sxl devnet --scenario audit --exit --json</c> with 40
+/// users per population (the full run has 200; same code path), a fixed seed so a failure replays.
+/// </summary>
+public sealed class AuditScenarioTests : IDisposable
+{
+    private const int Users = 40;
+    private const ulong Seed = 20261127;
+
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "sxl-devnet-audit-" + Guid.NewGuid().ToString("N")[..8]);
+
+    [Fact]
+    public async Task The_adversary_links_careless_wallets_but_not_careful_ones_and_nothing_secret_is_shared_or_logged()
+    {
+        await using var devnet = ChildProcess.Start(
+            "dotnet",
+            [RepositoryPaths.SxlDll, "devnet", "--scenario", "audit", "--exit", "--json", "--data", _data],
+            new Dictionary<string, string?>
+            {
+                [AuditScenario.SeedVariable] = Seed.ToString(CultureInfo.InvariantCulture),
+                [AuditScenario.UsersVariable] = Users.ToString(CultureInfo.InvariantCulture),
+            });
+
+        var status = await devnet.WaitForExitAsync(TimeSpan.FromMinutes(6));
+        var stdout = string.Join('\n', devnet.StandardOutput);
+        var json = JsonNode.Parse(stdout)?.AsObject() ?? throw new InvalidOperationException($"no JSON on stdout:\n{devnet.AllOutput}");
+        Assert.True(status == 0, $"exit status {status}\n{stdout}\n{devnet.AllOutput}");
+        Assert.Equal(Seed.ToString(CultureInfo.InvariantCulture), json["seed"]!.GetValue<string>());
+        Assert.All(json["steps"]!.AsArray(), s => Assert.True(s!["status"]!.GetValue<string>() == "passed", s.ToJsonString()));
+
+        var adversary = json["adversary"]!;
+        var accuracy = adversary["accuracy"]!.GetValue<double>();
+        var chance = adversary["chance"]!.GetValue<double>();
+        var margin = adversary["margin"]!.GetValue<double>();
+        Assert.Equal(Users, adversary["users"]!.GetValue<int>());
+        Assert.Equal(1.0 / Users, chance, 9);
+        Assert.True(margin > 0);
+        Assert.True(accuracy <= chance + margin, adversary.ToJsonString());
+        Assert.True(adversary["controlAccuracy"]!.GetValue<double>() >= 0.9, adversary.ToJsonString());
+
+        Assert.Equal(0, json["sharedValues"]!["count"]!.GetValue<int>());
+        Assert.Equal(0, json["logLeaks"]!["count"]!.GetValue<int>());
+        foreach (var part in new[] { "faults", "fuzz", "soak" })
+        {
+            Assert.Equal("not yet run", json[part]!["status"]!.GetValue<string>());
+        }
+
+        Assert.Empty(await ProcessTable.WaitAllGoneAsync(ProcessTable.Matching(_data).Select(p => p.Pid), TimeSpan.FromSeconds(10)));
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_data))
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+    }
+}
