@@ -38,9 +38,8 @@ public sealed class SettlementProcessTests(AnvilFixture anvil)
             Assert.True(ClearingAddress.TryParse(line, out var address, out _));
 
             // The operator registers and its relay redeems 4 tokens; the receipt goes where a relay keeps it.
-            var host = new { Address = address! };
             var receipts = Path.Combine(directory, ReceiptLog.DefaultFileName);
-            await RedeemAsync(host.Address, DevAccounts.OperatorA, 200, 4, receipts, chain);
+            await RedeemAsync(address!, DevAccounts.OperatorA, 200, 4, receipts, chain);
 
             // The epoch ends by block time: the serving clearing house closes and anchors it by itself (underpaying A).
             await chain.MineAtAsync(await chain.NowAsync() + 601);
