@@ -16,6 +16,11 @@ public sealed class ClearingIdentity
     private readonly EthECKey _key;
     private readonly ReceiptSigner _signer;
 
+    // Nethereum's typed-data encoder writes the message into the signer's shared TypedData before hashing it, so
+    // one ReceiptSigner must never encode two receipts at once: concurrent batches would sign each other's
+    // receipts. Each thread gets its own.
+    private readonly ThreadLocal<ReceiptSigner> _digests;
+
     public ClearingIdentity(EthECKey key, ulong chainId, string ledger)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -29,6 +34,8 @@ public sealed class ClearingIdentity
         Ledger = AddressUtil.Current.ConvertToChecksumAddress(ledger);
         Address = AddressUtil.Current.ConvertToChecksumAddress(key.GetPublicAddress());
         _signer = new ReceiptSigner(chainId, Ledger);
+        var ledgerAddress = Ledger;
+        _digests = new ThreadLocal<ReceiptSigner>(() => new ReceiptSigner(chainId, ledgerAddress));
         Identity = ClearingProtocol.Identity(chainId, Ledger, Address);
     }
 
@@ -42,6 +49,7 @@ public sealed class ClearingIdentity
     /// <summary>SHA-256 identity (see <see cref="ClearingProtocol.Identity"/>).</summary>
     public byte[] Identity { get; }
 
+    /// <summary>The ledger's receipt signer in this domain, for checks (not thread-safe: one caller at a time).</summary>
     public ReceiptSigner Signer => _signer;
 
     /// <summary>
@@ -51,7 +59,7 @@ public sealed class ClearingIdentity
     /// </summary>
     public SignedReceipt Sign(Receipt receipt)
     {
-        var signature = _key.SignAndCalculateV(_signer.Digest(receipt));
+        var signature = _key.SignAndCalculateV(_digests.Value!.Digest(receipt));
         var bytes = new byte[65];
         signature.R.AsSpan().CopyTo(bytes.AsSpan(32 - signature.R.Length, signature.R.Length));
         signature.S.AsSpan().CopyTo(bytes.AsSpan(64 - signature.S.Length, signature.S.Length));

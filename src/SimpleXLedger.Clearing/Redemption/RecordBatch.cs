@@ -122,17 +122,9 @@ public sealed class RecordBatchHandler(ClearingDbContext db, ClearingDatabase da
 
         unique.Sort(static (a, b) => a.KeyNo != b.KeyNo ? a.KeyNo.CompareTo(b.KeyNo) : a.Nonce.AsSpan().SequenceCompareTo(b.Nonce));
         var inserted = new HashSet<(int, UInt128, UInt128)>();
-        for (var start = 0; start < unique.Count; start += SpentSetSql.RowsPerInsert)
+        if (unique.Count > 0)
         {
-            var count = Math.Min(SpentSetSql.RowsPerInsert, unique.Count - start);
-            await using var insert = SpentSetSql.Command(connection, transaction, sql.InsertSpent(count));
-            for (var i = 0; i < count; i++)
-            {
-                SpentSetSql.Add(insert, $"@k{i}", unique[start + i].KeyNo);
-                SpentSetSql.Add(insert, $"@n{i}", unique[start + i].Nonce);
-            }
-
-            SpentSetSql.Add(insert, "@batch_seq", seq);
+            await using var insert = sql.InsertSpent(connection, transaction, unique.Select(c => (c.KeyNo, c.Nonce)).ToList(), seq);
             await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {

@@ -329,7 +329,7 @@ public abstract class RedemptionTests
         Assert.Equal(RedeemStatus.BadSignature, (await h.SendAsync(tampered)).Status);
 
         // Signed for another clearing house: refused here.
-        var elsewhere = new Receipts.ClearingIdentity(DevAccounts.Users[0].Key, 31337, ClearingHarness.Ledger);
+        var elsewhere = new SimpleXLedger.Clearing.Receipts.ClearingIdentity(DevAccounts.Users[0].Key, 31337, ClearingHarness.Ledger);
         Assert.Equal(RedeemStatus.BadSignature, (await h.SendAsync(ClearingHarness.Batch(elsewhere, op, tokens))).Status);
         Assert.Equal((0L, 0L, 0L, 0L), await h.StateAsync());
     }
