@@ -157,16 +157,26 @@ public sealed class AuditScenario : IDevnetScenario
                     Issuer = _issuer,
                 });
                 var relay = _network.Relays[(int)(plan.NextUInt64() % (ulong)_network.Relays.Count)].Address;
-                users.Add((wallet, codes[i], relay, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))));
+                var label = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+                users.Add((wallet, codes[i], relay, label));
+
+                // Every top-up the wallet pays, scheduled or (careless) at once, as the relay sees it arrive.
+                wallet.TopUps.Completed += o =>
+                {
+                    if (o.TokensPaid > 0)
+                    {
+                        _payments.Add(new RelayPayment(DateTimeOffset.UtcNow, relay, label, o.TokensPaid));
+                    }
+                };
                 events.Add((start + (Phase * plan.NextUnit()), i, true));
                 events.Add((start + Phase + (Phase * plan.NextUnit()), i, false));
             }
 
             events.Sort((a, b) => a.At.CompareTo(b.At));
-            var paid = 0;
+            var before = _payments.Count;
             foreach (var e in events)
             {
-                paid += await RunDueTopUpsAsync(users, clock, e.At, ct);
+                await RunDueTopUpsAsync(users, clock, e.At, ct);
                 clock.SetTo(e.At);
                 var user = users[e.User];
                 if (e.Redeem)
@@ -178,12 +188,11 @@ public sealed class AuditScenario : IDevnetScenario
                 {
                     await user.Wallet.CreateQueueAsync(RelayAddress.Parse(user.Relay), "inbox", cancellationToken: ct);
                     _payments.Add(new RelayPayment(DateTimeOffset.UtcNow, user.Relay, user.Label, 1));
-                    paid++;
                 }
             }
 
-            paid += await RunDueTopUpsAsync(users, clock, DateTimeOffset.MaxValue, ct);
-            return $"{codes.Count} users, {paid} payments over {(clock.GetUtcNow() - start).TotalHours:F1} simulated hours";
+            await RunDueTopUpsAsync(users, clock, DateTimeOffset.MaxValue, ct);
+            return $"{codes.Count} users, {_payments.Count - before} payments over {(clock.GetUtcNow() - start).TotalHours:F1} simulated hours";
         }
         finally
         {
@@ -219,11 +228,7 @@ public sealed class AuditScenario : IDevnetScenario
 
             var user = users[next.i];
             var outcomes = await user.Wallet.TopUps.RunDueAsync(ct);
-            foreach (var o in outcomes.Where(o => o.TokensPaid > 0))
-            {
-                _payments.Add(new RelayPayment(DateTimeOffset.UtcNow, user.Relay, user.Label, o.TokensPaid));
-                paid++;
-            }
+            paid += outcomes.Count(o => o.TokensPaid > 0);
 
             if (outcomes.All(o => o.TokensPaid == 0))
             {
