@@ -81,8 +81,9 @@ public sealed class RelaySession : IAsyncDisposable
 
             await _call.RequestStream.CompleteAsync();
         }
-        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException)
+        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException or OperationCanceledException)
         {
+            // ObjectDisposedException is an InvalidOperationException: disposed while writing.
             Fail(e is RpcException rpc ? _client.Translate(rpc) : e);
         }
     }
@@ -123,10 +124,17 @@ public sealed class RelaySession : IAsyncDisposable
         {
             Fail(_client.Translate(e));
         }
+        catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException or IOException)
+        {
+            // Disposed (or torn down) while reading: the session is over.
+            Fail(new RelayException(ErrorCode.Unavailable, "the session is closed", null, e));
+        }
     }
 
-    private void Fail(Exception e)
+    private void Fail(Exception cause)
     {
+        // Callers see one exception type for a session that ended, whatever ended it.
+        var e = cause as RelayException ?? new RelayException(ErrorCode.Unavailable, "the session is closed", null, cause);
         _outgoing.Writer.TryComplete();
         _deliveries.Writer.TryComplete(e);
         foreach (var id in _pending.Keys)

@@ -139,6 +139,16 @@ internal sealed class RelayGrpcService(RelayEngine engine, SessionRegistry sessi
         finally
         {
             sink.Complete();
+            // The call must not end while a write is pending: gRPC would touch a disposed request.
+            try
+            {
+                await writer;
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException or RpcException)
+            {
+                // The stream is gone; nothing left to write to.
+            }
+
             engine.Unsubscribe(sink, sink.Queues);
         }
     }
