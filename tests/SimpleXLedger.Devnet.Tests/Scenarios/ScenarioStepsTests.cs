@@ -42,9 +42,10 @@ public class ScenarioStepsTests
 
         Assert.True(catalog.TryCreate("smoke", out var smoke));
         Assert.Equal("smoke", smoke.Name);
-        Assert.False(catalog.TryCreate("audit", out _));
-        catalog.Add("audit", "the privacy audit", () => smoke);
-        Assert.True(catalog.TryCreate("AUDIT", out _));
-        Assert.Equal(["audit", "smoke"], catalog.Names);
+        Assert.True(catalog.TryCreate("audit", out _));
+        Assert.False(catalog.TryCreate("rehearsal", out _));
+        catalog.Add("rehearsal", "a scenario added by its caller", () => smoke);
+        Assert.True(catalog.TryCreate("REHEARSAL", out _));
+        Assert.Equal(["audit", "rehearsal", "smoke"], catalog.Names);
     }
 }
