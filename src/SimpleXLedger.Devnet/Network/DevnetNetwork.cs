@@ -268,7 +268,8 @@ public sealed class DevnetNetwork : IAsyncDisposable
         "--http", $"127.0.0.1:{http.ToString(CultureInfo.InvariantCulture)}",
         "--grpc", $"127.0.0.1:{grpc.ToString(CultureInfo.InvariantCulture)}",
         "--rpc", RpcUrl, "--ledger", Ledger, "--key", key,
-        "--epoch", $"{Options.EpochSeconds.ToString(CultureInfo.InvariantCulture)}s",
+        // Issued totals anchored every few seconds: the clearing house accepts no token beyond them.
+        "--epoch", $"{Options.IssuedAnchorSeconds.ToString(CultureInfo.InvariantCulture)}s",
         "--devnet",
     ];
 
@@ -288,11 +289,13 @@ public sealed class DevnetNetwork : IAsyncDisposable
             "relay", "serve", "--data", data, "--listen", "127.0.0.1:0",
             "--metering", "tokens", "--devnet", "--issuer", Issuer.Http.ToString(),
             "--metering-setting", $"issuerName={Options.IssuerName}",
+            "--clearing", Clearing.Address, "--operator-key", operatorKey,
         ], l => l.StartsWith("sxl://", StringComparison.Ordinal));
         _services.Add(service);
         var address = await service.StartAsync(Options.ReadyTimeout, null, ct);
         service.Pin("--listen", "127.0.0.1:" + new Uri(address.Replace("sxl://", "https://", StringComparison.Ordinal)).Port.ToString(CultureInfo.InvariantCulture));
         _relays.Add(new RelayService(service, name, data, address, payee, payeeKey, operatorKey));
+        RelaysRedeemAtClearingHouse = true;
         progress.Done($"{name} {address} (operator {(char)('A' + index)}, payee {payee.Address})");
     }
 

@@ -17,6 +17,9 @@ public sealed record DevnetOptions
     /// <summary>Settlement epoch length in seconds of block time.</summary>
     public ulong EpochSeconds { get; init; } = 30;
 
+    /// <summary>How often the issuer anchors its issued totals (the clearing house refuses tokens beyond the anchored total).</summary>
+    public ulong IssuedAnchorSeconds { get; init; } = 5;
+
     /// <summary>How many relays (each its own operator and payee); two by default, so a token can be tried at both.</summary>
     public int Relays { get; init; } = 2;
 

@@ -58,10 +58,17 @@ public sealed class SmokeScenario : IDevnetScenario
     private long _sent;
     private long _received;
     private long _rejectedDoubleSpend;
+    private long _redeemedAtClearing;
+    private LedgerClient _observer = null!;
+    private string _feeRecipient = string.Empty;
+    private ulong _anchoredAtStart;
 
     public string Name => ScenarioName;
 
     public string Description => ScenarioDescription;
+
+    /// <summary>Short epochs, so the one holding the smoke's tokens closes soon after they are spent.</summary>
+    public DevnetOptions Configure(DevnetOptions options) => options with { EpochSeconds = Math.Min(options.EpochSeconds, 15) };
 
     public async Task<ScenarioReport> RunAsync(DevnetNetwork network, IDevnetProgress progress, CancellationToken ct)
     {
@@ -69,7 +76,7 @@ public sealed class SmokeScenario : IDevnetScenario
         _network = network;
         var steps = new ScenarioSteps(progress);
         var parties = ConservationResult.DevnetParties(network.Ledger);
-        var observer = await network.LedgerAsAsync(DevAccounts.Deployer, ct);
+        var observer = _observer = await network.LedgerAsAsync(DevAccounts.Deployer, ct);
         await using (_copier = new RawTokenClient("copier"))
         using (observer.Connection)
         {
@@ -78,6 +85,8 @@ public sealed class SmokeScenario : IDevnetScenario
                 var info = await observer.GetInfoAsync(ct);
                 _creditPrice = info.CreditPrice;
                 _vendorShareBps = info.VendorShareBps;
+                _feeRecipient = info.FeeRecipient;
+                _anchoredAtStart = await AnchoredIssuedAsync(ct);
                 var before = await BalanceSnapshot.TakeAsync(observer, parties, ct);
 
                 await steps.RunAsync("vendor funds a batch", () => VendorFundsBatchAsync(ct), ct);
@@ -85,7 +94,7 @@ public sealed class SmokeScenario : IDevnetScenario
                 await steps.RunAsync("queues at both relays", () => QueuesAtBothRelaysAsync(ct), ct, "users redeem their cards");
                 await steps.RunAsync("messages both ways", () => MessagesBothWaysAsync(ct), ct, "queues at both relays");
                 await steps.RunAsync("one token tried at both relays", () => DoubleSpendAsync(ct), ct, "vendor funds a batch");
-                await steps.RunAsync("epoch closed and anchored", () => CloseEpochAsync(ct), ct, "messages both ways");
+                await steps.RunAsync("epoch closed and anchored", () => CloseEpochAsync(ct), ct, "messages both ways", "one token tried at both relays");
                 await steps.RunAsync("operators claim", () => OperatorsClaimAsync(ct), ct, "epoch closed and anchored");
                 await steps.RunAsync("vendor withdraws its share", () => VendorWithdrawsAsync(observer, ct), ct, "vendor funds a batch");
 
@@ -104,7 +113,7 @@ public sealed class SmokeScenario : IDevnetScenario
                     Tokens = new TokenCounts(
                         balances.Sum(b => b.TokensRedeemed) + _copier.Issued,
                         balances.Sum(b => b.TokensSpent) + _copier.Spent,
-                        RedeemedAtClearingHouse(),
+                        _redeemedAtClearing,
                         _rejectedDoubleSpend),
                     Messages = new MessageCounts(_sent, _received),
                     Conservation = conservation,
@@ -174,7 +183,9 @@ public sealed class SmokeScenario : IDevnetScenario
         var b = await _bob.RedeemCardAsync(_codes[1], _issuer, ct);
         ScenarioCheckException.That(a.TokensAdded == (int)CreditsPerCard && b.TokensAdded == (int)CreditsPerCard, $"expected {CreditsPerCard} tokens in each wallet, got {a.TokensAdded} and {b.TokensAdded}");
         ScenarioCheckException.That(a.CreditsLeft == 0 && b.CreditsLeft == 0, "a card still has credits at the issuer after a full redemption");
-        return $"two wallets, {a.TokensAdded + b.TokensAdded} tokens in {a.Batches + b.Batches} fixed batches of {SpendingPolicy.DefaultBatch}, under the registry's current key";
+        // The clearing house accepts no token beyond what the issuer anchored as issued: wait for its next anchoring.
+        await WaitForAnchoredIssuedAsync(a.TokensAdded + b.TokensAdded, ct);
+        return $"two wallets, {a.TokensAdded + b.TokensAdded} tokens in {a.Batches + b.Batches} fixed batches of {SpendingPolicy.DefaultBatch}, under the registry's current key; the issuer anchored them as issued";
     }
 
     /// <summary>
@@ -244,6 +255,7 @@ public sealed class SmokeScenario : IDevnetScenario
         }
 
         await _copier.RedeemAsync(_network.Issuer, _codes[2], ct);
+        await WaitForAnchoredIssuedAsync(IssuedSoFar(), ct);
         var queueA = await _copier.CreateQueueAsync(_network.Relays[0], "copier-a", ct);
         var queueB = await _copier.CreateQueueAsync(_network.Relays[1], "copier-b", ct);
         using (queueA)
@@ -258,18 +270,86 @@ public sealed class SmokeScenario : IDevnetScenario
         }
     }
 
-    /// <summary>The clearing house closes the epoch: one leaf per payee, the root anchored on-chain.</summary>
-    private Task<string> CloseEpochAsync(CancellationToken ct)
+    /// <summary>
+    /// The clearing house closes, by itself, every epoch that held the smoke's tokens: one leaf per payee (accepted
+    /// tokens × the operator rate, and the fee), the root anchored on-chain. Each leaf is checked against the relays'
+    /// own receipts, the root rebuilt from the published list, and every token spent at a relay found redeemed once.
+    /// </summary>
+    private async Task<string> CloseEpochAsync(CancellationToken ct)
     {
-        _ = ct;
-        throw new NotYetAvailableException("settlement epochs are not built yet (sxl clearing epoch close / epoch show --json, issue 7)");
+        var receipts = _network.Relays
+            .SelectMany(r => SimpleXLedger.Clearing.Client.ReceiptLog.ReadAll(Path.Combine(r.DataDirectory, SimpleXLedger.Clearing.Client.ReceiptLog.DefaultFileName)))
+            .Where(r => string.Equals(r.Ledger, _network.Ledger, StringComparison.OrdinalIgnoreCase))
+            .ToList();
+        ScenarioCheckException.That(receipts.Count > 0, "the relays hold no receipts from the clearing house");
+        // Per epoch and payee, the best receipt's running count is what the payee is owed for.
+        var owed = receipts.GroupBy(r => (r.Epoch, Payee: r.Payee.ToLowerInvariant())).ToDictionary(g => g.Key, g => g.Max(r => r.AcceptedInEpoch));
+        var rate = await _observer.OperatorRateAsync(ct);
+        foreach (var epoch in owed.Keys.Select(k => k.Epoch).Distinct().Order())
+        {
+            await WaitUntilAsync(async () => (await _observer.GetEpochAsync(epoch, ct)).Live, TimeSpan.FromSeconds((_network.Options.EpochSeconds * 3) + 60), $"epoch {epoch} was not anchored", ct);
+            var file = await ShowEpochAsync(epoch, ct);
+            var leaves = file["leaves"]!.AsArray().Select(l => new LeafResult(
+                l!["payee"]!.GetValue<string>(),
+                BigInteger.Parse(l["amount"]!.GetValue<string>(), CultureInfo.InvariantCulture),
+                string.Equals(l["payee"]!.GetValue<string>(), _feeRecipient, StringComparison.OrdinalIgnoreCase) ? "fee" : "operator")).ToList();
+            var root = file["root"]!.GetValue<string>();
+            var anchorTx = file["postedTx"]!.GetValue<string>();
+            var onChain = await _observer.GetEpochAsync(epoch, ct);
+            var rebuilt = SimpleXLedger.Chain.Merkle.PayoutTree.Build(leaves.Select(l => new SimpleXLedger.Chain.Merkle.PayoutLeaf(epoch, l.Payee, l.Amount)));
+            ScenarioCheckException.That(rebuilt.Root.AsSpan().SequenceEqual(onChain.Root), $"epoch {epoch}: the published leaves do not rebuild the anchored root");
+            ScenarioCheckException.That(string.Equals(root, "0x" + Convert.ToHexStringLower(onChain.Root), StringComparison.Ordinal), $"epoch {epoch}: the leaf file's root is not the anchored one");
+            ScenarioCheckException.That(leaves.Select(l => l.Payee.ToLowerInvariant()).Distinct().Count() == leaves.Count, $"epoch {epoch}: a payee has two leaves");
+            foreach (var ((n, payee), accepted) in owed.Where(o => o.Key.Epoch == epoch))
+            {
+                var leaf = leaves.FirstOrDefault(l => string.Equals(l.Payee, payee, StringComparison.OrdinalIgnoreCase) && l.Kind == "operator");
+                ScenarioCheckException.That(leaf is not null && leaf.Amount == rate * accepted, $"epoch {n}: {payee} holds receipts for {accepted} tokens (owed {rate * accepted}) but its leaf is {leaf?.Amount.ToString(CultureInfo.InvariantCulture) ?? "missing"}");
+            }
+
+            var anchor = await _observer.Connection.Web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(anchorTx);
+            _epochs.Add(new EpochResult(epoch, root, anchorTx, (ulong)anchor.GasUsed.Value, leaves));
+            _redeemedAtClearing += file["acceptedTokens"]!.GetValue<long>();
+        }
+
+        var spent = _wallets.Sum(w => w.GetBalance().TokensSpent) + _copier.Spent;
+        _ledgerChecks.Add(new ConservationCheck(
+            "every token spent at a relay redeemed once at the clearing house",
+            spent == _redeemedAtClearing,
+            $"{spent} accepted by relays, {_redeemedAtClearing} in the epochs' leaves, {_rejectedDoubleSpend} refused as a double spend"));
+        ScenarioCheckException.That(spent == _redeemedAtClearing, $"{spent} tokens were spent at relays but {_redeemedAtClearing} were redeemed at the clearing house");
+        var leafCount = _epochs.Sum(e => e.Leaves.Count);
+        return $"epoch {string.Join(", ", _epochs.Select(e => e.Epoch))}: {leafCount} leaves (one per payee), {_redeemedAtClearing} tokens × rate {rate}, root anchored ({string.Join(", ", _epochs.Select(e => $"{e.AnchorGas:N0} gas"))}); leaves match the relays' receipts";
     }
 
-    /// <summary>Each operator and the fee recipient claim their leaf with its Merkle proof once the dispute window has closed.</summary>
-    private Task<string> OperatorsClaimAsync(CancellationToken ct)
+    /// <summary>Each operator and the fee recipient claim their leaf with its Merkle proof once the dispute window has closed (<c>sxl claim</c>).</summary>
+    private async Task<string> OperatorsClaimAsync(CancellationToken ct)
     {
-        _ = ct;
-        throw new NotYetAvailableException("operator claims are not built yet (sxl claim --epoch --payee, issue 7)");
+        var total = BigInteger.Zero;
+        foreach (var epoch in _epochs)
+        {
+            var closes = (await _observer.GetEpochAsync(epoch.Epoch, ct)).WindowClosesAt;
+            await WaitUntilAsync(async () => await _observer.LatestBlockTimeAsync(ct) >= closes, TimeSpan.FromSeconds(120), $"epoch {epoch.Epoch}'s dispute window did not close", ct);
+            foreach (var leaf in epoch.Leaves.Where(l => !l.Amount.IsZero))
+            {
+                var (party, keyFile) = PayeeKey(leaf.Payee);
+                var lines = await _network.Runner.RunAsync($"smoke-claim-{epoch.Epoch}-{party.Replace(' ', '-')}", [
+                    "claim", "--epoch", epoch.Epoch.ToString(CultureInfo.InvariantCulture), "--payee", leaf.Payee,
+                    "--clearing", _network.Clearing.Address, "--rpc", _network.RpcUrl, "--ledger", _network.Ledger, "--key", keyFile,
+                ], ct: ct);
+                var claimed = lines.FirstOrDefault(l => l.StartsWith("claimed ", StringComparison.Ordinal))
+                    ?? throw new ScenarioCheckException($"`sxl claim` for {party} in epoch {epoch.Epoch} did not claim: {string.Join(' ', lines)}");
+                var tx = claimed[(claimed.LastIndexOf(' ') + 1)..];
+                var receipt = await _observer.Connection.Web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(tx);
+                ScenarioCheckException.That(await _observer.IsClaimedAsync(epoch.Epoch, leaf.Payee, ct), $"the ledger does not record {party}'s claim of epoch {epoch.Epoch}");
+                epoch.Claims.Add(new ClaimResult(leaf.Payee, leaf.Amount, tx, (ulong)receipt.GasUsed.Value));
+                Expect(party, leaf.Amount);
+                Expect("ledger (escrow)", -leaf.Amount);
+                total += leaf.Amount;
+            }
+        }
+
+        var claims = _epochs.Sum(e => e.Claims.Count);
+        return $"{claims} claims with Merkle proofs, {SmokeReport.Dollars(total)} paid out of escrow ({string.Join(", ", _epochs.SelectMany(e => e.Claims).Select(c => $"{c.Gas:N0} gas"))})";
     }
 
     /// <summary>The vendor takes its on-chain balance: the share of every batch it funded.</summary>
@@ -295,8 +375,64 @@ public sealed class SmokeScenario : IDevnetScenario
 
     // ---- helpers ----------------------------------------------------------------------------------
 
-    /// <summary>Tokens the clearing house accepted, from the epochs' operator leaves (leaf amount ÷ operator rate).</summary>
-    private long RedeemedAtClearingHouse() => 0;
+    /// <summary>The party and key file of a payee: the operators' and the fee recipient's own keys sign their claims.</summary>
+    private (string Party, string KeyFile) PayeeKey(string payee)
+    {
+        if (string.Equals(payee, DevAccounts.FeeRecipient.Address, StringComparison.OrdinalIgnoreCase))
+        {
+            return ("fee recipient", _network.KeyFile("fee"));
+        }
+
+        var relay = _network.Relays.FirstOrDefault(r => string.Equals(r.Payee.Address, payee, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ScenarioCheckException($"{payee} is no payee of this devnet");
+        var party = relay.Payee == DevAccounts.OperatorA ? "operator A" : relay.Payee == DevAccounts.OperatorB ? "operator B" : relay.Name;
+        return (party, relay.PayeeKeyFile);
+    }
+
+    /// <summary>The epoch's published leaf file, through <c>sxl clearing epoch show --json</c>, once it names its anchoring transaction.</summary>
+    private async Task<System.Text.Json.Nodes.JsonObject> ShowEpochAsync(ulong epoch, CancellationToken ct)
+    {
+        System.Text.Json.Nodes.JsonObject? file = null;
+        await WaitUntilAsync(
+            async () =>
+            {
+                var lines = await _network.Runner.RunAsync($"smoke-epoch-show-{epoch}", ["clearing", "epoch", "show", epoch.ToString(CultureInfo.InvariantCulture), "--data", _network.Clearing.DataDirectory, "--json"], ct: ct);
+                file = System.Text.Json.Nodes.JsonNode.Parse(string.Join('\n', lines))!.AsObject();
+                return file["postedTx"] is { } tx && tx.GetValue<string>().StartsWith("0x", StringComparison.Ordinal);
+            },
+            TimeSpan.FromSeconds(30),
+            $"epoch {epoch}'s leaf file never named its anchoring transaction",
+            ct);
+        return file!;
+    }
+
+    /// <summary>Sum of the issued totals the issuer anchored, over all its keys.</summary>
+    private async Task<ulong> AnchoredIssuedAsync(CancellationToken ct) =>
+        (await _observer.GetKeysAsync(ct)).Aggregate(0UL, (sum, k) => sum + k.Issued);
+
+    private long IssuedSoFar() => _wallets.Sum(w => w.GetBalance().TokensRedeemed) + _copier.Issued;
+
+    /// <summary>Until the issuer has anchored as issued every token this scenario got (it does so every few seconds).</summary>
+    private Task WaitForAnchoredIssuedAsync(long issued, CancellationToken ct) =>
+        WaitUntilAsync(async () => await AnchoredIssuedAsync(ct) >= _anchoredAtStart + (ulong)issued, TimeSpan.FromSeconds(60), "the issuer did not anchor the tokens it issued", ct);
+
+    /// <summary>A bounded wait on a condition of the network (the chain's clock, a posted epoch), checked every half second.</summary>
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string failure, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            while (!await condition())
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), deadline.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new ScenarioCheckException($"{failure} within {timeout.TotalSeconds:0} s");
+        }
+    }
 
     private async Task<UserWallet> NewWalletAsync(string name)
     {
