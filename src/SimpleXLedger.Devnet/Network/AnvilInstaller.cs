@@ -34,7 +34,10 @@ public static class AnvilInstaller
             {
                 await foreach (var line in npm.StandardOutputLinesAsync(ct))
                 {
-                    progress.Detail(line);
+                    if (!string.IsNullOrWhiteSpace(line))
+                    {
+                        progress.Detail(line.Trim());
+                    }
                 }
             }
             catch (OperationCanceledException)

@@ -5,6 +5,7 @@ using SimpleXLedger.Testing;
 namespace SimpleXLedger.Devnet.Tests.EndToEnd;
 
 /// <summary>The devnet killed outright (SIGKILL: no cleanup of its own) takes every child with it: no orphan keeps a port or a file.</summary>
+[Collection(DevnetProcessesCollection.Name)]
 public sealed class KilledDevnetTests : IDisposable
 {
     private readonly string _data = Path.Combine(Path.GetTempPath(), "sxl-devnet-killed-" + Guid.NewGuid().ToString("N")[..8]);

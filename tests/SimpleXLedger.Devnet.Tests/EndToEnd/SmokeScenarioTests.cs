@@ -10,6 +10,7 @@ namespace SimpleXLedger.Devnet.Tests.EndToEnd;
 /// The slow end-to-end test, run once: <c>sxl devnet --scenario smoke --exit --json</c> as a real child process
 /// (Anvil, clearing house, issuer and two relays as its own children), its one JSON object checked field by field.
 /// </summary>
+[Collection(DevnetProcessesCollection.Name)]
 public sealed class SmokeScenarioTests : IDisposable
 {
     private readonly string _data = Path.Combine(Path.GetTempPath(), "sxl-devnet-smoke-" + Guid.NewGuid().ToString("N")[..8]);
