@@ -107,6 +107,34 @@ public sealed class DevnetNetwork : IAsyncDisposable
         return await LedgerClient.AttachAsync(connection, Ledger, ct: ct);
     }
 
+    /// <summary>
+    /// Until the issuer reports every card active (it activates a batch once it has seen its funding on-chain, on its
+    /// next maintenance tick): what a vendor waits for before handing cards out.
+    /// </summary>
+    public async Task WaitForCardsActiveAsync(IReadOnlyList<string> codes, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(codes);
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(Issuer.Grpc);
+        var client = new SimpleXLedger.Protos.Issuer.Issuer.IssuerClient(channel);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(Options.ReadyTimeout);
+        try
+        {
+            foreach (var code in codes)
+            {
+                while ((await client.GetCardAsync(new SimpleXLedger.Protos.Issuer.GetCardRequest { CardCode = code }, cancellationToken: timeout.Token)).State
+                    == SimpleXLedger.Protos.Issuer.CardInfo.Types.State.AwaitingFunding)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(250), timeout.Token);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new DevnetException($"the issuer did not activate the funded cards within {Options.ReadyTimeout.TotalSeconds:0} s; see {Issuer.Process.LogPath}");
+        }
+    }
+
     /// <summary>The key file of a role (<c>issuer</c>, <c>clearing</c>, <c>vendor</c>, <c>operator-a</c>, …), 64 hex digits, mode 0600.</summary>
     public string KeyFile(string role) => Path.Combine(Options.KeyDirectory, role + ".key");
 
@@ -322,7 +350,8 @@ public sealed class DevnetNetwork : IAsyncDisposable
 
         await Runner.RunAsync("issuer-import", ["issuer", "cards", "import", "--data", Issuer.DataDirectory, "--batch", batchFile], ct: ct);
         Batch = new VendorBatch(batch.BatchIdHex, batch.RootHex, batch.Cards.Count, Options.CreditsPerCard, codesFile, batchFile, funding.Hash);
-        progress.Done($"vendor batch {batch.BatchIdHex[..18]}…: {batch.TotalCredits} credits funded on-chain (tx {funding.Hash[..18]}…) and given to the issuer");
+        await WaitForCardsActiveAsync([.. File.ReadAllLines(codesFile).Where(l => !string.IsNullOrWhiteSpace(l))], ct);
+        progress.Done($"vendor batch {batch.BatchIdHex[..18]}…: {batch.TotalCredits} credits funded on-chain (tx {funding.Hash[..18]}…), given to the issuer and active");
     }
 
     /// <summary>What is running where, for people and tools (no secrets: the dev keys are public test keys, and the codes stay in their own file).</summary>

@@ -84,22 +84,24 @@ public sealed record ConservationResult(EscrowAccounts Ledger, IReadOnlyList<Par
             new(
                 "ledger books balance",
                 a.BooksBalance,
-                $"received {a.EscrowReceived} = vendor balances {a.VendorBalances} + vendor withdrawn {a.VendorWithdrawn} + claims paid {a.ClaimsPaid} + allocated unclaimed {a.AllocatedUnclaimed} + unallocated {a.Unallocated}"),
+                $"received {D(a.EscrowReceived)} = vendor balances {D(a.VendorBalances)} + vendor withdrawn {D(a.VendorWithdrawn)} + claims paid {D(a.ClaimsPaid)} + allocated unclaimed {D(a.AllocatedUnclaimed)} + unallocated {D(a.Unallocated)}"),
             new(
                 "ledger token balance matches",
                 a.TokenBalanceMatches,
-                $"token balance {a.TokenBalance} = escrow held {a.EscrowHeld} + bonds {a.BondsHeld} + deposits {a.DepositsHeld}"),
+                $"token balance {D(a.TokenBalance)} = escrow held {D(a.EscrowHeld)} + bonds {D(a.BondsHeld)} + deposits {D(a.DepositsHeld)}"),
         };
         var sum = deltas.Aggregate(BigInteger.Zero, (s, p) => s + p.Delta);
-        checks.Add(new("no test dollar created or lost", sum.IsZero, $"the parties' balance changes sum to {sum}"));
+        checks.Add(new("no test dollar created or lost", sum.IsZero, $"the parties' balance changes sum to {D(sum)}"));
         foreach (var p in deltas)
         {
-            checks.Add(new($"{p.Party} moved as expected", p.Ok, $"{p.Before} → {p.After}: {Signed(p.Delta)} (expected {Signed(p.Expected)})"));
+            checks.Add(new($"{p.Party} moved as expected", p.Ok, $"{D(p.Before)} → {D(p.After)}: {Signed(p.Delta)} (expected {Signed(p.Expected)})"));
         }
 
         checks.AddRange(ledgerChecks);
         return new ConservationResult(a, deltas, checks);
     }
 
-    private static string Signed(BigInteger v) => v.Sign > 0 ? "+" + v : v.ToString();
+    private static string Signed(BigInteger v) => v.Sign > 0 ? "+" + D(v) : D(v);
+
+    private static string D(BigInteger units) => Money.Dollars(units);
 }

@@ -47,6 +47,9 @@ public sealed class SmokeReport : ScenarioReport
 
     public required NetworkDescription Network { get; init; }
 
+    /// <summary>What an operator earns per token (to show leaves as token counts); zero when unknown.</summary>
+    public BigInteger OperatorRate { get; init; }
+
     /// <summary>Names of dev addresses (for the summary); unknown addresses print as themselves.</summary>
     public IReadOnlyDictionary<string, string> Names { get; init; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
@@ -138,7 +141,7 @@ public sealed class SmokeReport : ScenarioReport
         if (Epochs.Count > 0)
         {
             var payouts = new Table().Border(TableBorder.Rounded).Title("[bold]Payouts[/] (test dollars, 6 decimals)")
-                .AddColumns(Column("epoch"), Column("payee"), Column("kind"), Column("amount").RightAligned(), Column("claimed in"), Column("gas").RightAligned());
+                .AddColumns(Column("epoch"), Column("payee"), Column("kind"), Column("tokens").RightAligned(), Column("amount").RightAligned(), Column("claimed in"), Column("gas").RightAligned());
             foreach (var e in Epochs)
             {
                 foreach (var leaf in e.Leaves)
@@ -148,12 +151,13 @@ public sealed class SmokeReport : ScenarioReport
                         e.Epoch.ToString(CultureInfo.InvariantCulture),
                         Markup.Escape(NameOf(leaf.Payee)),
                         leaf.Kind,
+                        leaf.Kind == "operator" && !OperatorRate.IsZero ? (leaf.Amount / OperatorRate).ToString(CultureInfo.InvariantCulture) : "",
                         Dollars(leaf.Amount),
                         claim is null ? "[yellow]unclaimed[/]" : Markup.Escape(Short(claim.Tx)),
                         claim?.Gas.ToString("N0", CultureInfo.InvariantCulture) ?? "");
                 }
 
-                payouts.AddRow($"[grey]{e.Epoch}[/]", "[grey]root[/]", "", "", $"[grey]{Markup.Escape(Short(e.Root))} anchored in {Markup.Escape(Short(e.AnchorTx))}[/]", $"[grey]{e.AnchorGas:N0}[/]");
+                payouts.AddRow($"[grey]{e.Epoch}[/]", "[grey]root[/]", "", "", "", $"[grey]{Markup.Escape(Short(e.Root))} anchored in {Markup.Escape(Short(e.AnchorTx))}[/]", $"[grey]{e.AnchorGas:N0}[/]");
             }
 
             console.Write(payouts);
@@ -170,11 +174,12 @@ public sealed class SmokeReport : ScenarioReport
             console.Write(vendors);
         }
 
-        console.MarkupLine($"Tokens: [bold]{Tokens.Issued}[/] issued, [bold]{Tokens.Spent}[/] spent at relays, [bold]{Tokens.Redeemed}[/] redeemed at the clearing house, [bold]{Tokens.RejectedDoubleSpend}[/] refused as a double spend.");
+        console.MarkupLine($"Tokens: [bold]{Tokens.Issued}[/] issued, [bold]{Tokens.Spent}[/] spent at relays, [bold]{Tokens.Redeemed}[/] redeemed at the clearing house, [bold]{Tokens.RejectedDoubleSpend}[/] refused as a double spend (the rest stay in the wallets for later: tokens are fetched ahead of use).");
         console.MarkupLine($"Messages: [bold]{Messages.Sent}[/] sent, [bold]{Messages.Received}[/] received.");
 
         if (Conservation is { } c)
         {
+            console.MarkupLine("Every test dollar is accounted for: the ledger's own books, and each party's balance before and after against what the scenario did.");
             var books = new Table().Border(TableBorder.Rounded).Title("[bold]Conservation[/] (to the last unit)").AddColumns("", "check", "detail");
             foreach (var check in c.Checks)
             {
@@ -250,11 +255,5 @@ public sealed class SmokeReport : ScenarioReport
     private static string Short(string hex) => hex.Length > 14 ? hex[..10] + "…" + hex[^4..] : hex;
 
     /// <summary>Test dollars have 6 decimals: 7500 units print as 0.007500.</summary>
-    internal static string Dollars(BigInteger units)
-    {
-        var sign = units.Sign < 0 ? "-" : "";
-        var abs = BigInteger.Abs(units);
-        var whole = BigInteger.DivRem(abs, 1_000_000, out var fraction);
-        return $"{sign}{whole.ToString("N0", CultureInfo.InvariantCulture)}.{fraction.ToString("D6", CultureInfo.InvariantCulture)}";
-    }
+    internal static string Dollars(BigInteger units) => Money.Dollars(units);
 }

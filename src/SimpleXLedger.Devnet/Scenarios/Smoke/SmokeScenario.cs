@@ -119,6 +119,7 @@ public sealed class SmokeScenario : IDevnetScenario
                     Conservation = conservation,
                     Network = new NetworkDescription(network.RpcUrl, network.Ledger, network.Issuer.Grpc.ToString(), network.Clearing.Address, [.. network.Relays.Select(r => r.Address)], network.Options.DataDirectory),
                     Names = parties.ToDictionary(p => p.Address, p => p.Name, StringComparer.OrdinalIgnoreCase),
+                    OperatorRate = info.OperatorRate,
                 };
             }
             finally
@@ -162,11 +163,12 @@ public sealed class SmokeScenario : IDevnetScenario
         await _network.Runner.RunAsync("smoke-issuer-import", ["issuer", "cards", "import", "--data", _network.Issuer.DataDirectory, "--batch", batchFile], ct: ct);
         _codes = [.. File.ReadAllLines(codesFile).Where(l => !string.IsNullOrWhiteSpace(l))];
         ScenarioCheckException.That(_codes.Count == CardsInBatch, $"the codes file has {_codes.Count} codes, not {CardsInBatch}");
+        await _network.WaitForCardsActiveAsync(_codes, ct);
 
         var paid = _creditPrice * batch.TotalCredits;
         Expect("vendor", -paid);
         Expect("ledger (escrow)", paid);
-        return $"{CardsInBatch} cards of {CreditsPerCard} credits; {SmokeReport.Dollars(paid)} paid into escrow (tx {Short(funding.Hash)}, {funding.GasUsed:N0} gas)";
+        return $"{CardsInBatch} cards of {CreditsPerCard} credits; {SmokeReport.Dollars(paid)} paid into escrow (tx {Short(funding.Hash)}, {funding.GasUsed:N0} gas); the issuer activated them once it saw the funding";
     }
 
     /// <summary>
@@ -365,8 +367,8 @@ public sealed class SmokeScenario : IDevnetScenario
 
         var left = await observer.VendorBalanceAsync(DevAccounts.Vendor.Address, ct);
         var batchShare = _creditPrice * CardsInBatch * CreditsPerCard * _vendorShareBps / 10_000;
-        _ledgerChecks.Add(new ConservationCheck("vendor share credited at funding", share >= batchShare, $"vendor balance {share} ≥ this batch's share {batchShare} ({_vendorShareBps} bps)"));
-        _ledgerChecks.Add(new ConservationCheck("vendor balance emptied by the withdrawal", left.IsZero, $"left on the ledger: {left}"));
+        _ledgerChecks.Add(new ConservationCheck("vendor share credited at funding", share >= batchShare, $"vendor balance {SmokeReport.Dollars(share)} ≥ this batch's share {SmokeReport.Dollars(batchShare)} ({_vendorShareBps} bps of what it paid)"));
+        _ledgerChecks.Add(new ConservationCheck("vendor balance emptied by the withdrawal", left.IsZero, $"left on the ledger: {SmokeReport.Dollars(left)}"));
         _vendors.Add(new VendorResult(DevAccounts.Vendor.Address, share, share - left));
         Expect("vendor", share - left);
         Expect("ledger (escrow)", -(share - left));
