@@ -121,6 +121,12 @@ internal static class DevnetCommands
         {
             return ExitCodes.Ok;
         }
+        catch (Exception e) when (e is DevnetException or ChildProcessException or ScenarioCheckException or Grpc.Core.RpcException or HttpRequestException)
+        {
+            // A scenario that could not even get going (its steps record their own failures).
+            errors.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+            return ExitCodes.Failed;
+        }
         finally
         {
             errors.MarkupLine("stopping every process …");

@@ -87,7 +87,8 @@ public sealed class DevnetNetwork : IAsyncDisposable
             network.WriteDescription();
             return network;
         }
-        catch (Exception e) when (e is ChildProcessException or AnvilStartException or Nethereum.JsonRpc.Client.RpcClientUnknownException or IOException or KeyFileException or LedgerRevertException)
+        catch (Exception e) when (e is ChildProcessException or AnvilStartException or Nethereum.JsonRpc.Client.RpcClientUnknownException or IOException or KeyFileException
+            or LedgerRevertException or Grpc.Core.RpcException or HttpRequestException)
         {
             await network.DisposeAsync();
             throw new DevnetException($"the devnet could not start: {e.Message}", e);
