@@ -78,6 +78,10 @@ public sealed class ClearingServer : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 8 * 1024 * 1024;
+
+            // A batch is a few hundred kilobytes: windows that take whole batches without waiting for updates.
+            kestrel.Limits.Http2.InitialConnectionWindowSize = 8 * 1024 * 1024;
+            kestrel.Limits.Http2.InitialStreamWindowSize = 2 * 1024 * 1024;
             kestrel.Listen(endpoint.Grpc, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;

@@ -1,3 +1,4 @@
+using NBitcoin.Secp256k1;
 using Nethereum.Signer;
 using Nethereum.Util;
 using SimpleXLedger.Chain.Receipts;
@@ -13,7 +14,7 @@ namespace SimpleXLedger.Clearing.Receipts;
 /// </summary>
 public sealed class ClearingIdentity
 {
-    private readonly EthECKey _key;
+    private readonly ECPrivKey _key;
     private readonly ReceiptSigner _signer;
 
     // Nethereum's typed-data encoder writes the message into the signer's shared TypedData before hashing it, so
@@ -29,7 +30,9 @@ public sealed class ClearingIdentity
             throw new ArgumentException("the ledger address is 0x followed by 40 hex digits", nameof(ledger));
         }
 
-        _key = key;
+        // The same key in libsecp256k1's C# port, which signs about ten times faster than Nethereum's
+        // BouncyCastle path, with the same deterministic (RFC 6979, low-s) signatures.
+        _key = ECPrivKey.Create(key.GetPrivateKeyAsBytes());
         ChainId = chainId;
         Ledger = AddressUtil.Current.ConvertToChecksumAddress(ledger);
         Address = AddressUtil.Current.ConvertToChecksumAddress(key.GetPublicAddress());
@@ -53,17 +56,22 @@ public sealed class ClearingIdentity
     public ReceiptSigner Signer => _signer;
 
     /// <summary>
-    /// Signs over the ledger's own EIP-712 digest (<see cref="ReceiptSigner.Digest"/>) with the key directly:
-    /// the same signature as <see cref="ReceiptSigner.Sign"/> (deterministic ECDSA, v = 27/28), without its
-    /// typed-data round trip, which costs several times the signature itself on the hot path.
+    /// Signs over the ledger's own EIP-712 digest (<see cref="ReceiptSigner.Digest"/>): the same 65 bytes
+    /// r ‖ s ‖ v (v = 27/28) as <see cref="ReceiptSigner.Sign"/>, at a fraction of its cost on the hot path.
     /// </summary>
     public SignedReceipt Sign(Receipt receipt)
     {
-        var signature = _key.SignAndCalculateV(_digests.Value!.Digest(receipt));
+        var digest = _digests.Value!.Digest(receipt);
+        if (!_key.TrySignRecoverable(digest, out var signature) || signature is null)
+        {
+            throw new InvalidOperationException("the receipt could not be signed");
+        }
+
+        signature.Deconstruct(out var r, out var s, out int recoveryId);
         var bytes = new byte[65];
-        signature.R.AsSpan().CopyTo(bytes.AsSpan(32 - signature.R.Length, signature.R.Length));
-        signature.S.AsSpan().CopyTo(bytes.AsSpan(64 - signature.S.Length, signature.S.Length));
-        bytes[64] = signature.V[0];
+        r.WriteToSpan(bytes.AsSpan(0, 32));
+        s.WriteToSpan(bytes.AsSpan(32, 32));
+        bytes[64] = (byte)(27 + recoveryId);
         return new SignedReceipt(receipt, bytes);
     }
 }
