@@ -1,6 +1,7 @@
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using SimpleXLedger.Chain.Contracts;
 using SimpleXLedger.Issuer.Ledger;
 using SimpleXLedger.Issuer.Pipeline;
 using SimpleXLedger.Issuer.Storage;
@@ -56,9 +57,24 @@ public sealed class RotateKeysHandler(
         return ledger.IsDevelopment ? blockTime : Math.Max(blockTime, time.GetUtcNow().ToUnixTimeSeconds());
     }
 
+    /// <summary>How many times a key whose window the chain found too soon is replaced by a freshly planned one.</summary>
+    private const int MaxReplans = 3;
+
     public async ValueTask<RotateKeysResult> Handle(RotateKeys command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
+        for (var replans = 0; ; replans++)
+        {
+            var (result, tooSoon) = await RotateOnceAsync(command, retryTooSoon: replans < MaxReplans, cancellationToken);
+            if (!tooSoon)
+            {
+                return result;
+            }
+        }
+    }
+
+    private async Task<(RotateKeysResult Result, bool TooSoon)> RotateOnceAsync(RotateKeys command, bool retryTooSoon, CancellationToken cancellationToken)
+    {
         var now = await PlanningTimeAsync(ledger, time, cancellationToken);
         var keys = await db.TokenKeys.AsNoTracking().ToListAsync(cancellationToken);
         var plan = KeySchedule.PlanNext(keys, now, settings.Windows, ledger.IsDevelopment, command.Force);
@@ -88,7 +104,7 @@ public sealed class RotateKeysHandler(
             if (services.GetService(typeof(ILedgerWriter)) is not ILedgerWriter writer)
             {
                 logger.LogInformation("no ledger writer here: new keys wait to be anchored by the serving issuer");
-                return new RotateKeysResult(prepared, prepared is null ? null : plan, 0);
+                return (new RotateKeysResult(prepared, prepared is null ? null : plan, 0), false);
             }
 
             var pending = await db.TokenKeys.AsNoTracking().Where(k => k.Anchoring == KeyAnchoring.Pending).ToListAsync(cancellationToken);
@@ -97,7 +113,20 @@ public sealed class RotateKeysHandler(
                 // Anchoring may have happened just before a crash: the chain is the record.
                 if (await ledger.GetAnchoredKeyAsync(key.Id, cancellationToken) is null)
                 {
-                    await writer.AnchorKeyAsync(key.Spki, key.UsableFrom, key.IssueUntil, key.RedeemUntil, cancellationToken);
+                    try
+                    {
+                        await writer.AnchorKeyAsync(key.Spki, key.UsableFrom, key.IssueUntil, key.RedeemUntil, cancellationToken);
+                    }
+                    catch (LedgerRevertException e) when (retryTooSoon && e.ErrorName == "KeyTooSoon")
+                    {
+                        // The anchoring block came later than the window was planned for (a busy machine or chain).
+                        // The key was never anchored, so nobody can hold tokens under it: forget it and plan again
+                        // from the chain's time now.
+                        await db.TokenKeys.Where(k => k.Id == key.Id && k.Anchoring == KeyAnchoring.Pending).ExecuteDeleteAsync(cancellationToken);
+                        files.Delete(key.Id);
+                        logger.LogWarning("token key {KeyId} was planned too close to the anchoring block; planning it again", key.Id);
+                        return (new RotateKeysResult(null, null, anchored), true);
+                    }
                 }
 
                 await mediator.Send(new MarkKeyAnchored(key.Id), cancellationToken);
@@ -106,7 +135,7 @@ public sealed class RotateKeysHandler(
             }
         }
 
-        return new RotateKeysResult(prepared, prepared is null ? null : plan, anchored);
+        return (new RotateKeysResult(prepared, prepared is null ? null : plan, anchored), false);
     }
 }
 
