@@ -70,7 +70,13 @@ public sealed class ClearingServer : IAsyncDisposable
         var certificate = SelfSignedCertificate.LoadOrCreate(settings.DataDirectory, "sxl-clearing");
         var fingerprint = CertificateFingerprint.Sha256(certificate);
 
-        var builder = WebApplication.CreateSlimBuilder();
+        // No configuration files are read, so none is watched: by default the host watches its content root (the
+        // working directory), and every SQLite write below it would wake the watcher.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
         builder.Services.AddClearingCore(settings, database, registry, identity);

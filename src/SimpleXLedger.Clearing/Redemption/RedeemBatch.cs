@@ -40,9 +40,10 @@ public sealed record RedeemBatchOutcome(RedeemStatus Status, IReadOnlyList<Token
 }
 
 /// <summary>
-/// A relay's batch of tokens, signed by its operator key: authenticate, answer a retry from the stored batch,
-/// verify every token against the registry (outside any transaction, on every core), record the batch
-/// (<see cref="RecordBatch"/>), then sign its receipt. The only state change is RecordBatch's transaction.
+/// A relay's batch of tokens, signed by its operator key: authenticate, verify every token against the registry
+/// (outside any transaction, on every core), record the batch (<see cref="RecordBatch"/>; a used batch id comes
+/// back as stored, so a retry gets the same outcomes and receipt), then sign its receipt. The only state change
+/// is RecordBatch's transaction.
 /// </summary>
 public sealed record RedeemBatch(byte[] BatchId, byte[] OperatorKey, byte[] RedeemerId, IReadOnlyList<ReadOnlyMemory<byte>> Tokens, byte[] Signature)
     : ICommand<RedeemBatchOutcome>, IValidated, ILogSummary
@@ -88,7 +89,6 @@ public sealed class RedeemBatchHandler(
     OperatorDirectory operators,
     KeyNumbers keyNumbers,
     EpochSchedule epochs,
-    ClearingDatabase database,
     ClearingMetrics metrics)
     : ICommandHandler<RedeemBatch, RedeemBatchOutcome>
 {
@@ -118,12 +118,6 @@ public sealed class RedeemBatchHandler(
             return RedeemBatchOutcome.Refused(RedeemStatus.BadSignature);
         }
 
-        // A retry is answered from the stored batch without verifying anything again.
-        if (await FindRecordedAsync(command.BatchId, cancellationToken) is { } earlier)
-        {
-            return Answer(earlier, op, command, digest);
-        }
-
         var snapshot = await registry.GetSnapshotAsync(cancellationToken);
         var outcomes = TokenChecks.Check(command.Tokens, snapshot, _challenge, out var candidates);
         await keyNumbers.AssignAsync(candidates, cancellationToken);
@@ -134,7 +128,7 @@ public sealed class RedeemBatchHandler(
             cancellationToken);
         if (record.Existing)
         {
-            // A concurrent call with the same id recorded it first.
+            // A retry (or a concurrent call with the same id): answered from the stored batch, nothing counted again.
             return Answer(record, op, command, digest);
         }
 
@@ -160,12 +154,4 @@ public sealed class RedeemBatchHandler(
 
     private SignedReceipt Sign(BatchRecord record, byte[] batchId) =>
         identity.Sign(new Receipt(record.Payee, record.Epoch, record.AcceptedInEpoch, batchId));
-
-    private async Task<BatchRecord?> FindRecordedAsync(byte[] batchId, CancellationToken ct)
-    {
-        await using var db = database.CreateContext();
-        var connection = db.Database.GetDbConnection();
-        await connection.OpenAsync(ct);
-        return await RecordBatchHandler.LoadExistingAsync(connection, null, batchId, ct);
-    }
 }
