@@ -89,6 +89,7 @@ public sealed class RedeemBatchHandler(
     OperatorDirectory operators,
     KeyNumbers keyNumbers,
     EpochSchedule epochs,
+    ClearingDatabase database,
     ClearingMetrics metrics)
     : ICommandHandler<RedeemBatch, RedeemBatchOutcome>
 {
@@ -118,7 +119,19 @@ public sealed class RedeemBatchHandler(
             return RedeemBatchOutcome.Refused(RedeemStatus.BadSignature);
         }
 
-        var snapshot = await registry.GetSnapshotAsync(cancellationToken);
+        RegistrySnapshot snapshot;
+        try
+        {
+            snapshot = await registry.GetSnapshotAsync(cancellationToken);
+        }
+        catch (RegistryUnavailableException)
+        {
+            // The chain cannot be read; a retry of a recorded batch needs nothing from it.
+            return await FindRecordedAsync(command.BatchId, cancellationToken) is { } recorded
+                ? Answer(recorded, op, command, digest)
+                : throw new RegistryUnavailableException("the ledger's key registry cannot be read now");
+        }
+
         var outcomes = TokenChecks.Check(command.Tokens, snapshot, _challenge, out var candidates);
         await keyNumbers.AssignAsync(candidates, cancellationToken);
         await epochs.EnsureOpenAsync(snapshot.Now, cancellationToken);
@@ -154,4 +167,12 @@ public sealed class RedeemBatchHandler(
 
     private SignedReceipt Sign(BatchRecord record, byte[] batchId) =>
         identity.Sign(new Receipt(record.Payee, record.Epoch, record.AcceptedInEpoch, batchId));
+
+    private async Task<BatchRecord?> FindRecordedAsync(byte[] batchId, CancellationToken ct)
+    {
+        await using var db = database.CreateContext();
+        var connection = db.Database.GetDbConnection();
+        await connection.OpenAsync(ct);
+        return await RecordBatchHandler.LoadExistingAsync(connection, null, batchId, ct);
+    }
 }

@@ -195,6 +195,27 @@ public abstract class RedemptionTests
     }
 
     [Fact]
+    public async Task A_retry_is_answered_from_the_stored_batch_while_the_ledger_cannot_be_read_and_new_batches_wait()
+    {
+        SwitchableRegistry? chain = null;
+        await using var h = await ClearingHarness.CreateAsync(await NewDatabaseAsync(), wrapRegistry: r => chain = new SwitchableRegistry(r));
+        using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        var batchId = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var first = await h.RedeemAsync(op, TokenPool.ASlice(0, 3), batchId);
+        var state = await h.StateAsync();
+
+        chain!.Down = true;
+        var retry = await h.RedeemAsync(op, TokenPool.ASlice(0, 3), batchId);
+        Assert.Equal(RedeemStatus.Replayed, retry.Status);
+        Assert.Equal(first.Receipt!.Signature, retry.Receipt!.Signature);
+        await Assert.ThrowsAsync<Registry.RegistryUnavailableException>(() => h.RedeemAsync(op, TokenPool.ASlice(3, 2)));
+        Assert.Equal(state, await h.StateAsync());
+
+        chain.Down = false;
+        Assert.Equal(5UL, (await h.RedeemAsync(op, TokenPool.ASlice(3, 2))).Receipt!.Receipt.AcceptedInEpoch);
+    }
+
+    [Fact]
     public async Task Concurrent_sends_of_one_batch_record_it_once()
     {
         await using var h = await HarnessAsync();

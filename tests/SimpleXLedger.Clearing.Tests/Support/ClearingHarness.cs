@@ -60,7 +60,7 @@ public sealed class ClearingHarness : IAsyncDisposable
     public ClearingSettings Settings => _services.GetRequiredService<ClearingSettings>();
 
     /// <summary>Epochs of 100 s from the clock's start; keys A (usable [start − 10, start + 1000)) and B (the same) with large issued totals.</summary>
-    public static async Task<ClearingHarness> CreateAsync(ClearingDatabase database, Func<ManualClock, IEnumerable<RegisteredKey>>? keys = null, string? issuerName = TestTokens.IssuerName)
+    public static async Task<ClearingHarness> CreateAsync(ClearingDatabase database, Func<ManualClock, IEnumerable<RegisteredKey>>? keys = null, string? issuerName = TestTokens.IssuerName, Func<IKeyRegistry, IKeyRegistry>? wrapRegistry = null)
     {
         ArgumentNullException.ThrowIfNull(database);
         var clock = new ManualClock(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000));
@@ -79,7 +79,7 @@ public sealed class ClearingHarness : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         services.AddSingleton<TimeProvider>(clock);
-        services.AddClearingCore(settings, database, registry, new ClearingIdentity(DevAccounts.ClearingHouse.Key, 31337, Ledger));
+        services.AddClearingCore(settings, database, wrapRegistry?.Invoke(registry) ?? registry, new ClearingIdentity(DevAccounts.ClearingHouse.Key, 31337, Ledger));
         await database.MigrateAsync();
         return new ClearingHarness(services.BuildServiceProvider(), database, registry, clock);
     }
@@ -173,4 +173,15 @@ public sealed class ClearingHarness : IAsyncDisposable
 
         await _services.DisposeAsync();
     }
+}
+
+/// <summary>A registry the test can take down, as a chain node that stops answering.</summary>
+public sealed class SwitchableRegistry(IKeyRegistry inner) : IKeyRegistry
+{
+    public bool Down { get; set; }
+
+    public bool IsDevelopment => inner.IsDevelopment;
+
+    public ValueTask<RegistrySnapshot> GetSnapshotAsync(CancellationToken cancellationToken) =>
+        Down ? throw new RegistryUnavailableException("the test took the chain down") : inner.GetSnapshotAsync(cancellationToken);
 }
