@@ -9,14 +9,20 @@ using SimpleXLedger.Testing;
 
 namespace SimpleXLedger.Clearing.Tests.Process;
 
-/// <summary>The real <c>sxl clearing serve</c> process, SIGKILLed between recording a batch and replying to it.</summary>
-public sealed class CrashTests
+/// <summary>The real <c>sxl clearing serve</c> process, SIGKILLed between recording a batch and replying to it, on either database.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class CrashTests(PostgresFixture postgres)
 {
-    [Fact]
-    public async Task A_clearing_house_killed_after_recording_a_batch_loses_nothing_and_the_relays_retry_counts_it_once()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task A_clearing_house_killed_after_recording_a_batch_loses_nothing_and_the_relays_retry_counts_it_once(string db)
     {
         var now = (ulong)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        await using var clearing = ClearingProcess.Create([TestTokens.Registered(TestTokens.KeyA, now - 60, now + 3600)]);
+        var connection = db == "postgres" ? await postgres.Server.CreateDatabaseAsync("crash") : null;
+        await using var clearing = ClearingProcess.Create(
+            [TestTokens.Registered(TestTokens.KeyA, now - 60, now + 3600)],
+            connection is null ? null : ["--db", "postgres", "--connection", connection]);
         var address = await clearing.StartAsync(crashAt: RedeemBatchHandler.CrashAfterRecord);
 
         // The operator registers with the real CLI.
@@ -54,11 +60,12 @@ public sealed class CrashTests
         Assert.Equal(11UL, ReceiptLog.ReadAll(receipts)[^1].AcceptedInEpoch);
         await clearing.Process!.KillAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        await using var db = ClearingDatabase.Sqlite(Path.Combine(clearing.DataDirectory, ClearingDatabase.SqliteFileName)).CreateContext();
-        Assert.Equal(2, await db.Batches.CountAsync());
-        Assert.Equal(11, await db.SpentTokens.CountAsync());
-        Assert.Equal(11, await db.PayeeEpochs.SumAsync(p => p.Accepted));
-        Assert.Equal(11, await db.TokenKeys.SumAsync(k => k.Accepted));
+        var database = connection is null ? ClearingDatabase.Sqlite(Path.Combine(clearing.DataDirectory, ClearingDatabase.SqliteFileName)) : ClearingDatabase.Postgres(connection);
+        await using var context = database.CreateContext();
+        Assert.Equal(2, await context.Batches.CountAsync());
+        Assert.Equal(11, await context.SpentTokens.CountAsync());
+        Assert.Equal(11, await context.PayeeEpochs.SumAsync(p => p.Accepted));
+        Assert.Equal(11, await context.TokenKeys.SumAsync(k => k.Accepted));
     }
 
     [Fact]
