@@ -73,11 +73,20 @@ public sealed class RecordBatchHandler(ClearingDbContext db, ClearingDatabase da
         var transaction = db.Database.CurrentTransaction?.GetDbTransaction()
             ?? throw new InvalidOperationException("RecordBatch runs inside the transaction behaviour");
 
-        // 1. The open epoch (shared lock on PostgreSQL until commit).
-        long epoch;
-        await using (var select = SpentSetSql.Command(connection, transaction, sql.SelectOpenEpoch))
+        // 1. The open epoch (shared lock on PostgreSQL until commit). An epoch turning Closing at this moment
+        //    hides its row from this statement until the advance commits; the next statement sees its successor.
+        long epoch = 0;
+        for (var attempt = 1; epoch == 0; attempt++)
         {
-            epoch = await select.ExecuteScalarAsync(cancellationToken) is { } e and not DBNull ? Convert.ToInt64(e, System.Globalization.CultureInfo.InvariantCulture) : throw new NoOpenEpochException();
+            await using var select = SpentSetSql.Command(connection, transaction, sql.SelectOpenEpoch);
+            if (await select.ExecuteScalarAsync(cancellationToken) is { } e and not DBNull)
+            {
+                epoch = Convert.ToInt64(e, System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else if (attempt == 3)
+            {
+                throw new NoOpenEpochException();
+            }
         }
 
         // 2. The batch row: its unique id makes the whole batch idempotent.

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Chain.Receipts;
 using SimpleXLedger.Clearing.Operators;
@@ -333,6 +334,27 @@ public abstract class RedemptionTests
         Assert.Equal([EpochState.Closing, EpochState.Closing, EpochState.Closing, EpochState.Closing, EpochState.Closing, EpochState.Open], epochs.Select(e => e.State));
         Assert.All(epochs.Zip(epochs.Skip(1)), p => Assert.Equal(p.First.EndsAt, p.Second.StartsAt));
         Assert.All(epochs, e => Assert.Equal(100, e.EndsAt - e.StartsAt));
+    }
+
+    [Fact]
+    public async Task Batches_racing_an_epoch_boundary_each_land_in_one_epoch_and_a_closing_epoch_never_changes_again()
+    {
+        await using var h = await HarnessAsync();
+        using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        await h.RedeemAsync(op, TokenPool.ASlice(0, 1));
+        var batches = Enumerable.Range(0, 40).Select(i => Task.Run(() => h.RedeemAsync(op, TokenPool.ASlice(1 + (4 * i), 4)))).ToList();
+
+        // The epoch ends while batches are in flight; once epoch 1 is Closing its count is final.
+        h.Clock.Advance(TimeSpan.FromSeconds(100));
+        await h.Services.GetRequiredService<Epochs.EpochSchedule>().EnsureOpenAsync(h.Clock.UnixSeconds, CancellationToken.None);
+        var closed = await h.PayeeAcceptedAsync(op.Payee, 1);
+        var outcomes = await Task.WhenAll(batches);
+
+        Assert.Equal(closed, await h.PayeeAcceptedAsync(op.Payee, 1));
+        Assert.Equal(161, closed + await h.PayeeAcceptedAsync(op.Payee, 2));
+        Assert.All(outcomes, o => Assert.InRange(o.Receipt!.Receipt.Epoch, 1UL, 2UL));
+        Assert.Equal((ulong)closed, outcomes.Where(o => o.Receipt!.Receipt.Epoch == 1).Select(o => o.Receipt!.Receipt.AcceptedInEpoch).DefaultIfEmpty(1UL).Max());
+        Assert.Equal((ulong)(161 - closed), outcomes.Where(o => o.Receipt!.Receipt.Epoch == 2).Select(o => o.Receipt!.Receipt.AcceptedInEpoch).DefaultIfEmpty(0UL).Max());
     }
 
     [Fact]
