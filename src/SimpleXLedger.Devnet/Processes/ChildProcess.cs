@@ -47,6 +47,8 @@ public sealed class ChildProcess : IAsyncDisposable
     private readonly bool _logStdout;
     private int _stopped;
 
+    private static readonly TimeSpan ExitDrainGrace = TimeSpan.FromSeconds(5);
+
     private static Task _orderlyStop = Task.CompletedTask;
 
     static ChildProcess()
@@ -174,6 +176,26 @@ public sealed class ChildProcess : IAsyncDisposable
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(timeout);
+
+        // stdout normally closes when the program ends, which ends the loop below. A grandchild (or a slow
+        // watchdog) can hold it open for a while: once the process has ended, give its output a few seconds
+        // to arrive and then stop waiting, so the error says it ended rather than that it timed out.
+        _ = _exited.Task.ContinueWith(
+            static (_, state) =>
+            {
+                try
+                {
+                    ((CancellationTokenSource)state!).CancelAfter(ExitDrainGrace);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The wait already ended.
+                }
+            },
+            cts,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
         try
         {
             await foreach (var line in _lines.Reader.ReadAllAsync(cts.Token))
@@ -186,7 +208,10 @@ public sealed class ChildProcess : IAsyncDisposable
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new ChildProcessException($"{Name} did not get ready within {timeout.TotalSeconds:0} s", this);
+            if (!_exited.Task.IsCompleted)
+            {
+                throw new ChildProcessException($"{Name} did not get ready within {timeout.TotalSeconds:0} s", this);
+            }
         }
 
         // stdout closed: the process ended (or is ending) without the line. Let stderr drain too, for the message.
