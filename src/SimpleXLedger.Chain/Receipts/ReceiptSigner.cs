@@ -33,33 +33,32 @@ public sealed class ReceiptSigner
     public const string DomainName = "SimpleXLedger";
     public const string DomainVersion = "1";
 
-    private readonly TypedData<Domain> _typedData;
+    // Nethereum's encoder writes the message into the TypedData it is given, so a shared instance signs
+    // whichever receipt another thread set last. Each call gets its own, sharing the immutable domain and types.
+    private readonly Domain _domain;
+    private readonly IDictionary<string, MemberDescription[]> _types;
 
     public ReceiptSigner(BigInteger chainId, string ledgerAddress)
     {
         ArgumentException.ThrowIfNullOrEmpty(ledgerAddress);
-        _typedData = new TypedData<Domain>
+        _domain = new Domain
         {
-            Domain = new Domain
-            {
-                Name = DomainName,
-                Version = DomainVersion,
-                ChainId = chainId,
-                VerifyingContract = ledgerAddress,
-            },
-            Types = MemberDescriptionFactory.GetTypesMemberDescription(typeof(Domain), typeof(ReceiptStruct)),
-            PrimaryType = "Receipt",
+            Name = DomainName,
+            Version = DomainVersion,
+            ChainId = chainId,
+            VerifyingContract = ledgerAddress,
         };
+        _types = MemberDescriptionFactory.GetTypesMemberDescription(typeof(Domain), typeof(ReceiptStruct));
     }
 
     /// <summary>The 32-byte digest the signature is over (<c>\x19\x01 ‖ domainSeparator ‖ structHash</c>, hashed).</summary>
     public byte[] Digest(Receipt receipt)
-        => Sha3Keccack.Current.CalculateHash(Eip712TypedDataSigner.Current.EncodeTypedData(ToStruct(receipt), _typedData));
+        => Sha3Keccack.Current.CalculateHash(Eip712TypedDataSigner.Current.EncodeTypedData(ToStruct(receipt), NewTypedData()));
 
     public SignedReceipt Sign(Receipt receipt, EthECKey clearingHouseKey)
     {
         ArgumentNullException.ThrowIfNull(clearingHouseKey);
-        var signature = Eip712TypedDataSigner.Current.SignTypedDataV4(ToStruct(receipt), _typedData, clearingHouseKey);
+        var signature = Eip712TypedDataSigner.Current.SignTypedDataV4(ToStruct(receipt), NewTypedData(), clearingHouseKey);
         return new SignedReceipt(receipt, signature.HexToByteArray());
     }
 
@@ -74,7 +73,7 @@ public sealed class ReceiptSigner
 
         try
         {
-            return Eip712TypedDataSigner.Current.RecoverFromSignatureV4(ToStruct(signed.Receipt), _typedData, signed.Signature.ToHex(true));
+            return Eip712TypedDataSigner.Current.RecoverFromSignatureV4(ToStruct(signed.Receipt), NewTypedData(), signed.Signature.ToHex(true));
         }
         catch (ArgumentException)
         {
@@ -88,6 +87,13 @@ public sealed class ReceiptSigner
         var signer = RecoverSigner(signed);
         return signer is not null && string.Equals(signer, clearingHouse, StringComparison.OrdinalIgnoreCase);
     }
+
+    private TypedData<Domain> NewTypedData() => new()
+    {
+        Domain = _domain,
+        Types = _types,
+        PrimaryType = "Receipt",
+    };
 
     private static ReceiptStruct ToStruct(Receipt receipt)
     {
