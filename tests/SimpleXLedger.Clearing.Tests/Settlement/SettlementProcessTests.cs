@@ -39,11 +39,12 @@ public sealed class SettlementProcessTests(AnvilFixture anvil)
 
             // The operator registers and its relay redeems 4 tokens; the receipt goes where a relay keeps it.
             var receipts = Path.Combine(directory, ReceiptLog.DefaultFileName);
-            await RedeemAsync(address!, DevAccounts.OperatorA, 200, 4, receipts, chain);
+            // The receipt names the epoch (by block time, which a loaded machine can carry past the first one).
+            var e = await RedeemAsync(address!, DevAccounts.OperatorA, 200, 4, receipts, chain);
 
             // The epoch ends by block time: the serving clearing house closes and anchors it by itself (underpaying A).
             await chain.MineAtAsync(await chain.NowAsync() + 601);
-            await UntilAsync(async () => (await chain.Reader.GetEpochAsync(1)).Posted, serve);
+            await UntilAsync(async () => (await chain.Reader.GetEpochAsync(e)).Posted, serve);
 
             var rate = new BigInteger(7_500);
             var before = await chain.Reader.TokenBalanceAsync(DevAccounts.OperatorA.Address);
@@ -58,8 +59,8 @@ public sealed class SettlementProcessTests(AnvilFixture anvil)
             Assert.Equal(before + rate + chain.Parameters.DisputePenalty, await chain.Reader.TokenBalanceAsync(DevAccounts.OperatorA.Address));
 
             // The clearing house re-posts the full leaves (round 2) by itself; after the window the watcher claims them.
-            await UntilAsync(async () => (await chain.Reader.GetEpochAsync(1)) is { Live: true, Round: 2 }, serve);
-            var epoch = await chain.Reader.GetEpochAsync(1);
+            await UntilAsync(async () => (await chain.Reader.GetEpochAsync(e)) is { Live: true, Round: 2 }, serve);
+            var epoch = await chain.Reader.GetEpochAsync(e);
             Assert.True(epoch.Live);
             await chain.MineAtAsync(await chain.NowAsync() + chain.Parameters.DisputeWindow + 1);
             await using (var watch = ChildProcess.Start("dotnet", Watch()))
@@ -96,9 +97,10 @@ public sealed class SettlementProcessTests(AnvilFixture anvil)
                 SimpleXLedger.Clearing.Storage.ClearingDatabase.Sqlite(Path.Combine(copy, SimpleXLedger.Clearing.Storage.ClearingDatabase.SqliteFileName)),
                 registry,
                 identity);
+            ulong e;
             await using (server)
             {
-                await RedeemAsync(server.Address, DevAccounts.OperatorB, 210, 3, null, chain);
+                e = await RedeemAsync(server.Address, DevAccounts.OperatorB, 210, 3, null, chain);
             }
 
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
@@ -110,10 +112,10 @@ public sealed class SettlementProcessTests(AnvilFixture anvil)
                 Assert.Equal(137, await crashed.WaitForExitAsync(Wait));
             }
 
-            var built = new LeafStore(copy).TryLoad(1);
+            var built = new LeafStore(copy).TryLoad(e);
             Assert.NotNull(built);
             Assert.Null(built.PostedTx);
-            Assert.False((await chain.Reader.GetEpochAsync(1)).Posted);
+            Assert.False((await chain.Reader.GetEpochAsync(e)).Posted);
 
             await using (var again = ChildProcess.Start("dotnet", close))
             {
@@ -122,10 +124,10 @@ public sealed class SettlementProcessTests(AnvilFixture anvil)
                 Assert.Equal((built.Root, false), (posted.GetProperty("root").GetString(), posted.GetProperty("alreadyPosted").GetBoolean()));
             }
 
-            var onChain = await chain.Reader.GetEpochAsync(1);
+            var onChain = await chain.Reader.GetEpochAsync(e);
             Assert.Equal(built.RootBytes, onChain.Root);
             Assert.Equal(((byte)1, built.TotalAmount), (onChain.Round, onChain.Unclaimed));
-            Assert.Equal(2UL, await chain.Reader.NextEpochAsync());
+            Assert.Equal(e + 1, await chain.Reader.NextEpochAsync());
 
             // A third run finds nothing to do; show prints the anchored file.
             await using (var third = ChildProcess.Start("dotnet", close))
@@ -134,7 +136,7 @@ public sealed class SettlementProcessTests(AnvilFixture anvil)
                 Assert.Empty(third.StandardOutput);
             }
 
-            await using var show = ChildProcess.Start("dotnet", [RepositoryPaths.SxlDll, "clearing", "epoch", "show", "1", "--data", copy, "--json"]);
+            await using var show = ChildProcess.Start("dotnet", [RepositoryPaths.SxlDll, "clearing", "epoch", "show", e.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data", copy, "--json"]);
             Assert.Equal(0, await show.WaitForExitAsync(Wait));
             var shown = JsonDocument.Parse(string.Join('\n', show.StandardOutput)).RootElement;
             Assert.Equal(built.Root, shown.GetProperty("root").GetString());
@@ -163,7 +165,7 @@ public sealed class SettlementProcessTests(AnvilFixture anvil)
     }
 
     /// <summary>Registers the payee's new operator key and redeems pool tokens [start, start + count) as its relay, keeping the receipt.</summary>
-    private static async Task RedeemAsync(ClearingAddress address, DevAccount payee, int start, int count, string? receipts, ChainSetup chain)
+    private static async Task<ulong> RedeemAsync(ClearingAddress address, DevAccount payee, int start, int count, string? receipts, ChainSetup chain)
     {
         using var key = OperatorKey.Generate();
         using var client = await ClearingClient.ConnectAsync(address);
@@ -178,5 +180,7 @@ public sealed class SettlementProcessTests(AnvilFixture anvil)
             var r = result.Receipt;
             new ReceiptLog(receipts).Append(new StoredReceipt(r.Payee, r.Epoch, r.AcceptedInEpoch, Convert.ToHexString(r.BatchId), Convert.ToHexString(r.Signature), DevAccounts.ClearingHouse.Address, chain.Deployment.Ledger, chain.ChainId, count));
         }
+
+        return result.Receipt.Epoch;
     }
 }
