@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SimpleXLedger.Hosting.Tls;
+using SimpleXLedger.Hosting.Tracing;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Metering.Loading;
 using SimpleXLedger.Relay.Queues;
@@ -97,6 +98,7 @@ public sealed class RelayServer : IAsyncDisposable
             o.MaxReceiveMessageSize = options.MaxMessageBytes + (8 * 1024);
             o.EnableDetailedErrors = false;
         });
+        builder.Services.AddRequestTrace(options.DataDirectory);
 
         try
         {
@@ -111,6 +113,7 @@ public sealed class RelayServer : IAsyncDisposable
 
     private static async Task<RelayServer> FinishAsync(WebApplication app, RelayOptions options, RelayEngine engine, SessionRegistry sessions, byte[] fingerprint, TimeProvider time, CancellationToken ct)
     {
+        app.UseRequestTrace();
         app.MapGrpcService<RelayGrpcService>();
         await app.StartAsync(ct);
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -14,6 +14,7 @@ using SimpleXLedger.Clearing.Receipts;
 using SimpleXLedger.Clearing.Registry;
 using SimpleXLedger.Clearing.Storage;
 using SimpleXLedger.Hosting.Tls;
+using SimpleXLedger.Hosting.Tracing;
 
 namespace SimpleXLedger.Clearing.Hosting;
 
@@ -100,8 +101,10 @@ public sealed class ClearingServer : IAsyncDisposable
             o.MaxReceiveMessageSize = (settings.MaxBatch * 400) + (64 * 1024);
             o.EnableDetailedErrors = false;
         });
+        builder.Services.AddRequestTrace(settings.DataDirectory);
 
         var app = builder.Build();
+        app.UseRequestTrace();
         app.MapGrpcService<ClearingGrpcService>();
         app.MapGrpcService<SimpleXLedger.Clearing.Settlement.SettlementGrpcService>();
         await app.StartAsync(cancellationToken);

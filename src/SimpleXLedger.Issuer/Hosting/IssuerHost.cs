@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SimpleXLedger.Hosting.Tls;
+using SimpleXLedger.Hosting.Tracing;
 using SimpleXLedger.Issuer.Ledger;
 using SimpleXLedger.Issuer.Storage;
 
@@ -88,10 +89,12 @@ public static class IssuerHost
             o.MaxReceiveMessageSize = 4 * 1024 * 1024;
             o.EnableDetailedErrors = false;
         });
+        builder.Services.AddRequestTrace(settings.DataDirectory);
         builder.Services.AddSingleton<IssuerMaintenance>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IssuerMaintenance>());
 
         var app = builder.Build();
+        app.UseRequestTrace();
         var grpc = app.MapGrpcService<IssuerGrpcService>();
         if (endpoints.Grpc.Port != 0 && endpoints.Http.Port != 0)
         {
