@@ -97,7 +97,12 @@ public sealed class DebitCardHandler(IssuerDbContext db, ILedgerView ledger, Iss
         await db.TokenKeys.Where(k => k.Id == issuing.Id)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.Issued, k => k.Issued + n), cancellationToken);
 
+        // The record answers a wallet that resumes after a crash without a second debit. A wallet may come back
+        // late (offline for days), and a replay can be signed for as long as the key still issues: keep it until
+        // the key's issuing window has ended plus the idempotency window, not merely a day. Its time is kept to
+        // the day only: the exact moment of a redemption is timing evidence nobody needs.
         var wallNow = time.GetUtcNow().ToUnixTimeSeconds();
+        var window = (long)settings.IdempotencyWindow.TotalSeconds;
         db.Redemptions.Add(new RedemptionRow
         {
             RequestId = command.RequestId,
@@ -105,8 +110,8 @@ public sealed class DebitCardHandler(IssuerDbContext db, ILedgerView ledger, Iss
             BatchDigest = command.BatchDigest,
             KeyId = issuing.Id,
             Count = n,
-            CreatedAt = wallNow,
-            ExpiresAt = wallNow + (long)settings.IdempotencyWindow.TotalSeconds,
+            CreatedAt = wallNow - (wallNow % 86_400),
+            ExpiresAt = Math.Max(wallNow, issuing.IssueUntil) + window,
         });
 
         return new DebitOutcome(RedeemStatus.Issued, issuing.Id, remaining - n);

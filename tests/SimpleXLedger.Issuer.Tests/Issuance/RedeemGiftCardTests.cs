@@ -179,12 +179,13 @@ public class RedeemGiftCardTests
     }
 
     [Fact]
-    public async Task Idempotency_records_are_purged_after_their_window_and_hold_no_blinded_message_or_signature()
+    public async Task Idempotency_records_outlive_their_window_while_the_key_issues_then_are_purged_and_hold_no_blinded_message_or_signature()
     {
         await using var issuer = await TestIssuer.StartAsync(configure: s => s with { IdempotencyWindow = TimeSpan.FromMinutes(5) });
         var code = (await issuer.CreateCardsAsync(10))[0];
         var requests = Wire(issuer.NewRequests(2));
-        var outcome = await issuer.Send(new RedeemGiftCard(code, NewRequestId(), requests));
+        var id = NewRequestId();
+        var outcome = await issuer.Send(new RedeemGiftCard(code, id, requests));
         Assert.Equal(RedeemStatus.Issued, outcome.Status);
 
         // Neither the blinded messages nor the signatures are anywhere in the database files.
@@ -195,10 +196,20 @@ public class RedeemGiftCardTests
             Assert.All(files, bytes => Assert.Equal(-1, bytes.AsSpan().IndexOf(secret.AsSpan(0, 32))));
         }
 
+        // Past the idempotency window but while the key still issues (10 minutes on a devnet): a wallet that comes
+        // back late gets its tokens again, without a second debit.
+        issuer.Time.Advance(TimeSpan.FromMinutes(6));
         Assert.Equal(0, await issuer.Send(new PurgeRedemptions()));
-        Assert.Equal(1, await issuer.Db(db => db.Redemptions.CountAsync()));
+        var late = await issuer.Send(new RedeemGiftCard(code, id, requests));
+        Assert.Equal(RedeemStatus.Replayed, late.Status);
+        Assert.Equal(outcome.Responses.Select(Convert.ToHexString), late.Responses.Select(Convert.ToHexString));
+        Assert.Equal(2, (await issuer.CardAsync(code)).Redeemed);
 
-        issuer.Time.Advance(TimeSpan.FromMinutes(5));
+        // The record keeps the day, not the moment, of the redemption.
+        Assert.Equal(0, await issuer.Db(db => db.Redemptions.Select(r => r.CreatedAt % 86_400).SingleAsync()));
+
+        // Once the key stopped issuing and the window passed too, the record goes.
+        issuer.Time.Advance(TimeSpan.FromMinutes(10));
         Assert.Equal(1, await issuer.Send(new PurgeRedemptions()));
         Assert.Equal(0, await issuer.Db(db => db.Redemptions.CountAsync()));
     }
