@@ -16,7 +16,8 @@ public sealed record AdversaryResult(
     IReadOnlyList<StrategyResult> Strategies,
     IReadOnlyList<StrategyResult> ControlStrategies,
     int IssuerRows,
-    int RelayPayments);
+    int RelayPayments,
+    int TraceEntries = 0);
 
 /// <summary>What the audit found; parts not built yet say so instead of carrying numbers.</summary>
 public sealed class AuditReport : ScenarioReport
@@ -64,6 +65,7 @@ public sealed class AuditReport : ScenarioReport
                 ["controlUsers"] = Adversary.ControlUsers,
                 ["issuerRows"] = Adversary.IssuerRows,
                 ["relayPayments"] = Adversary.RelayPayments,
+                ["traceEntries"] = Adversary.TraceEntries,
                 ["strategies"] = Strategies(Adversary.Strategies),
                 ["controlStrategies"] = Strategies(Adversary.ControlStrategies),
             },

@@ -4,6 +4,7 @@ using SimpleXLedger.Cards;
 using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Devnet.Network;
 using SimpleXLedger.Devnet.Scenarios;
+using SimpleXLedger.Hosting.Tracing;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Wallet;
 using SimpleXLedger.Wallet.Issuance;
@@ -47,13 +48,30 @@ public sealed class AuditScenario : IDevnetScenario
 
     public string Description => ScenarioDescription;
 
+    /// <summary>The seed (<c>sxl devnet --seed</c>); null: <c>SXL_AUDIT_SEED</c>, else random. Printed, so a run replays.</summary>
+    public ulong? Seed { get; set; }
+
+    /// <summary>Users per population (<c>--users</c>); null: <c>SXL_AUDIT_USERS</c>, else 200.</summary>
+    public int? Users { get; set; }
+
+    /// <summary>Every service keeps a request trace (what any operator could record): the adversary gets it.</summary>
+    public DevnetOptions Configure(DevnetOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var environment = new Dictionary<string, string?>(options.Environment ?? new Dictionary<string, string?>(), StringComparer.Ordinal)
+        {
+            [RequestTracing.EnvironmentVariable] = "1",
+        };
+        return options with { Environment = environment };
+    }
+
     public async Task<ScenarioReport> RunAsync(DevnetNetwork network, IDevnetProgress progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(progress);
         _network = network;
-        var seed = Environment.GetEnvironmentVariable(SeedVariable) is { Length: > 0 } s ? ulong.Parse(s, CultureInfo.InvariantCulture) : BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
-        var users = Environment.GetEnvironmentVariable(UsersVariable) is { Length: > 0 } u ? int.Parse(u, CultureInfo.InvariantCulture) : 200;
+        var seed = Seed ?? (Environment.GetEnvironmentVariable(SeedVariable) is { Length: > 0 } s ? ulong.Parse(s, CultureInfo.InvariantCulture) : BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)));
+        var users = Users ?? (Environment.GetEnvironmentVariable(UsersVariable) is { Length: > 0 } u ? int.Parse(u, CultureInfo.InvariantCulture) : 200);
         progress.Noted($"audit seed {seed} (replay with {SeedVariable}={seed}), {users} users per population");
         var steps = new ScenarioSteps(progress);
         var report = new AuditReport { Seed = seed, Users = users, Steps = steps.Records };
@@ -72,7 +90,7 @@ public sealed class AuditScenario : IDevnetScenario
             }, ct);
             await steps.RunAsync("careful users redeem and spend", () => PlayAsync(careful, codes.Take(users).ToList(), seed, ct), ct, "vendor funds the audit's cards");
             await steps.RunAsync("control users redeem and spend", () => PlayAsync(control, codes.Skip(users).ToList(), seed ^ 0x5A5A5A5A5A5A5A5AUL, ct), ct, "vendor funds the audit's cards");
-            await steps.RunAsync("adversary links cards to queues", () => Task.FromResult(Adversary(careful, control, report)), ct, "careful users redeem and spend", "control users redeem and spend");
+            await steps.RunAsync("adversary links cards to queues", () => AdversaryAsync(careful, control, report, ct), ct, "careful users redeem and spend", "control users redeem and spend");
             await steps.RunAsync("no value shared between issuer and relays or clearing house", () => Task.FromResult(SharedValues(report)), ct, "careful users redeem and spend", "control users redeem and spend");
             await steps.RunAsync("no secret in any log", () => Task.FromResult(LogLeaks(codes, report)), ct, "careful users redeem and spend", "control users redeem and spend");
         }
@@ -85,14 +103,15 @@ public sealed class AuditScenario : IDevnetScenario
         return report;
     }
 
-    private string Adversary(Population careful, Population control, AuditReport report)
+    private async Task<string> AdversaryAsync(Population careful, Population control, AuditReport report, CancellationToken ct)
     {
         var redemptions = LinkabilityAdversary.ReadIssuer(Path.Combine(_network.Issuer.DataDirectory, "issuer.db"));
+        var traces = await TraceEvidence.ReadFlushedAsync(_network, redemptions, _payments, ct);
         (double Best, IReadOnlyList<StrategyResult> All) Attack(Population p)
         {
             var cards = p.Truth.Keys.ToHashSet(StringComparer.Ordinal);
             var queues = p.Truth.Values.ToHashSet(StringComparer.Ordinal);
-            var links = LinkabilityAdversary.Link(redemptions, [.. _payments.Where(x => queues.Contains(x.Relay + "/" + x.Queue))], cards);
+            var links = LinkabilityAdversary.Link(redemptions, [.. _payments.Where(x => queues.Contains(x.Relay + "/" + x.Queue))], cards, traces);
             var scores = LinkabilityAdversary.Score(links, p.Truth);
             return (scores.Max(x => x.Accuracy), scores);
         }
@@ -100,10 +119,10 @@ public sealed class AuditScenario : IDevnetScenario
         var (accuracy, strategies) = Attack(careful);
         var (controlAccuracy, controlStrategies) = Attack(control);
         var (chance, margin) = LinkabilityAdversary.ChanceAndMargin(careful.Truth.Count);
-        report.Adversary = new AdversaryResult(accuracy, chance, margin, controlAccuracy, careful.Truth.Count, control.Truth.Count, strategies, controlStrategies, redemptions.Count, _payments.Count);
+        report.Adversary = new AdversaryResult(accuracy, chance, margin, controlAccuracy, careful.Truth.Count, control.Truth.Count, strategies, controlStrategies, redemptions.Count, _payments.Count, traces.Count);
         ScenarioCheckException.That(accuracy <= chance + margin, $"the adversary linked {accuracy:P2} of careful users, beyond chance {chance:P2} + margin {margin:P2}");
         ScenarioCheckException.That(controlAccuracy >= 0.9, $"the adversary linked only {controlAccuracy:P2} of control users (needs ≥ 90% to be competent)");
-        return $"careful: accuracy {accuracy:P2} (chance {chance:P2}, margin {margin:P2}); control: {controlAccuracy:P2}";
+        return $"careful: accuracy {accuracy:P2} (chance {chance:P2}, margin {margin:P2}); control: {controlAccuracy:P2}; evidence: {redemptions.Count} issuer rows, {_payments.Count} relay payments, {traces.Count} traced requests";
     }
 
     /// <summary>Makes cards, funds them on-chain and gives the issuer their hashes (the codes stay with the scenario).</summary>
@@ -266,9 +285,12 @@ public sealed class AuditScenario : IDevnetScenario
 
     private string SharedValues(AuditReport report)
     {
-        var issuerFiles = Directory.GetFiles(_network.Issuer.DataDirectory, "*", SearchOption.AllDirectories);
+        // The request traces hold only times, call names, counts and statuses (their strict reader refuses anything
+        // else), and are searched for secrets with the logs; their times are shared by nature, and the adversary uses them.
+        var traceFiles = ServiceTraces.Files(_network).Select(Path.GetFullPath).ToHashSet(StringComparer.Ordinal);
+        var issuerFiles = Directory.GetFiles(_network.Issuer.DataDirectory, "*", SearchOption.AllDirectories).Where(f => !traceFiles.Contains(Path.GetFullPath(f))).ToArray();
         var otherFiles = _network.Relays.Select(r => r.DataDirectory).Append(_network.Clearing.DataDirectory)
-            .SelectMany(d => Directory.GetFiles(d, "*", SearchOption.AllDirectories)).ToList();
+            .SelectMany(d => Directory.GetFiles(d, "*", SearchOption.AllDirectories)).Where(f => !traceFiles.Contains(Path.GetFullPath(f))).ToList();
         var whitelist = PublicValues.Collect(_network);
         var found = SharedValueScanner.Scan(issuerFiles, otherFiles, whitelist);
         report.SharedValues = found.Count;
@@ -289,7 +311,7 @@ public sealed class AuditScenario : IDevnetScenario
         var secrets = new List<(string Kind, byte[] Value)>(_secrets);
         secrets.AddRange(PublicValues.SpentNonces(Path.Combine(_network.Clearing.DataDirectory, "clearing.db")).Select(n => ("nonce", n)));
         secrets.AddRange(PublicValues.PrivateKeys(_network));
-        var logs = Directory.GetFiles(_network.Options.LogDirectory, "*", SearchOption.AllDirectories);
+        var logs = Directory.GetFiles(_network.Options.LogDirectory, "*", SearchOption.AllDirectories).Concat(ServiceTraces.Files(_network)).ToArray();
         var leaks = LogLeakScanner.Scan(logs, secrets, texts);
         report.LogLeaks = leaks.Count;
         report.LogLeakFindings = [.. leaks.GroupBy(l => (l.Kind, l.File)).Select(g => $"{g.Key.Kind} in {Path.GetFileName(g.Key.File)} ×{g.Count()}")];

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SimpleXLedger.Hosting.Tracing;
 
 namespace SimpleXLedger.Devnet.Audit;
 
@@ -15,13 +16,30 @@ public sealed record StrategyResult(string Name, int Correct, int Total)
 }
 
 /// <summary>
-/// The linkability adversary: with the issuer's database (card hash, time, count, key id, row order) and every relay's
-/// payments (time, relay, queue, tokens), it links each redeemed card to one queue by several strategies — rank order
-/// of first redemption against first payment, timing proximity (greedy maximum-weight assignment on the time gap from
-/// each card's redemptions to the queue's payments), and counts — and is credited with its best one.
+/// The linkability adversary: with the issuer's database (card hash, time, count, key id, row order), every relay's
+/// payments (time, relay, queue, tokens) and the services' request traces (every call's time to the millisecond, its
+/// sizes and status), it links each redeemed card to one queue by several strategies — rank order of first redemption
+/// against first payment, timing proximity (greedy maximum-weight assignment on the time gap from each card's
+/// redemptions to the queue's payments), counts, and from the traces: the same proximity on the exact times of the
+/// issuer's Redeem calls and the relays' paying calls, and adjacency (which redemption call came last before each
+/// paying call) — and is credited with its best one.
 /// </summary>
 public static class LinkabilityAdversary
 {
+    /// <summary>The issuer's calls that debit a card: gRPC Redeem and RFC 9578 HTTP issuance.</summary>
+    public const string IssuerRedeemCall = "/sxl.issuer.v1.Issuer/Redeem";
+
+    public const string IssuerHttpRedeemCall = "POST /token-request";
+
+    /// <summary>The relay's one-command call (create, top-up, send, …).</summary>
+    public const string RelayExecuteCall = "/sxl.relay.v1.Relay/Execute";
+
+    /// <summary>
+    /// An RFC 9577 type 2 token's size (type, nonce, challenge digest, key id, authenticator): a relay call at least
+    /// this big carries a payment (or a message body). The adversary knows the protocol, so it can tell them apart.
+    /// </summary>
+    public const int TokenBytes = 2 + 32 + 32 + 32 + 256;
+
     /// <summary>Reads every redemption row from the issuer's SQLite file (read only), in row order.</summary>
     public static IReadOnlyList<IssuerRedemption> ReadIssuer(string issuerDb)
     {
@@ -43,7 +61,7 @@ public static class LinkabilityAdversary
     /// Links cards to queues. <paramref name="cards"/> are the card hashes to link (those of one population); the result
     /// maps card hash → queue label, per strategy.
     /// </summary>
-    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Link(IReadOnlyList<IssuerRedemption> redemptions, IReadOnlyList<RelayPayment> payments, IReadOnlySet<string> cards)
+    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Link(IReadOnlyList<IssuerRedemption> redemptions, IReadOnlyList<RelayPayment> payments, IReadOnlySet<string> cards, ServiceTraces? traces = null)
     {
         ArgumentNullException.ThrowIfNull(redemptions);
         ArgumentNullException.ThrowIfNull(payments);
@@ -81,8 +99,135 @@ public static class LinkabilityAdversary
             ["counts"] = Greedy(byCard, byQueue, (reds, pays) =>
                 -Math.Abs(reds.Sum(r => r.Count) - pays.Sum(p => p.Tokens)) - Math.Abs(reds.Count - pays.Count) / 1000.0),
         };
+        if (traces is not null)
+        {
+            AddTraceStrategies(result, redemptions, byCard, byQueue, traces);
+        }
+
         return result;
     }
+
+    /// <summary>
+    /// The traces give every redemption and every payment its exact time: the issuer's database may keep only the
+    /// day, but its row order is the order of its successful Redeem calls, so the k-th row is the k-th such call; a
+    /// payment is the relay's last paying call (a request of at least a token's size) at or before it was seen.
+    /// </summary>
+    private static void AddTraceStrategies(
+        Dictionary<string, IReadOnlyDictionary<string, string>> result,
+        IReadOnlyList<IssuerRedemption> redemptions,
+        Dictionary<string, List<IssuerRedemption>> byCard,
+        Dictionary<string, List<RelayPayment>> byQueue,
+        ServiceTraces traces)
+    {
+        var callEnds = RedemptionCallEnds(redemptions, traces.Issuer);
+        var cardTimes = byCard.ToDictionary(
+            c => c.Key,
+            c => c.Value.Select(r => callEnds.TryGetValue(r.RowOrder, out var end) ? end : r.CreatedAt).Order().ToList(),
+            StringComparer.Ordinal);
+        var payingCalls = traces.Relays.ToDictionary(
+            r => r.Key,
+            r => r.Value.Where(e => e.Call == RelayExecuteCall && e.Status == "OK" && e.RequestBytes >= TokenBytes).Select(e => Seconds(e.At)).Order().ToArray(),
+            StringComparer.Ordinal);
+        var queueTimes = byQueue.ToDictionary(
+            q => q.Key,
+            q => q.Value.Select(p => PaidAt(p, payingCalls)).Order().ToList(),
+            StringComparer.Ordinal);
+
+        // Timing on exact times: every payment's closeness to the card's latest redemption call before it.
+        result["trace timing proximity"] = Greedy(cardTimes, queueTimes, (reds, pays) =>
+        {
+            double score = 0;
+            foreach (var at in pays)
+            {
+                var before = double.PositiveInfinity;
+                foreach (var r in reds)
+                {
+                    if (r <= at + 0.001)
+                    {
+                        before = Math.Min(before, at - r);
+                    }
+                }
+
+                score += 1.0 / (1.0 + Math.Max(0, before));
+            }
+
+            return score;
+        });
+
+        // Adjacency: the redemption call that came last before each paying call gets that queue's vote.
+        var timeline = cardTimes.SelectMany(c => c.Value.Select(t => (At: t, Card: c.Key))).OrderBy(x => x.At).ToArray();
+        var votes = new Dictionary<(string Card, string Queue), int>();
+        foreach (var (queue, times) in queueTimes)
+        {
+            foreach (var at in times)
+            {
+                var i = LastAtOrBefore(timeline, at);
+                if (i >= 0)
+                {
+                    var key = (timeline[i].Card, queue);
+                    votes[key] = votes.GetValueOrDefault(key) + 1;
+                }
+            }
+        }
+
+        result["trace adjacency"] = Greedy(cardTimes, queueTimes, (_, _) => 0, (card, queue) => votes.GetValueOrDefault((card, queue)));
+    }
+
+    /// <summary>Row order → the end of the successful Redeem call that wrote the row (k-th row, k-th call), in seconds.</summary>
+    internal static Dictionary<long, double> RedemptionCallEnds(IReadOnlyList<IssuerRedemption> redemptions, IReadOnlyList<RequestTraceEntry> issuerTrace)
+    {
+        var calls = issuerTrace
+            .Where(e => (e.Call == IssuerRedeemCall && e.Status == "OK") || (e.Call == IssuerHttpRedeemCall && e.Status == "200"))
+            .Select(e => Seconds(e.At) + (e.DurationMicros / 1e6))
+            .Order()
+            .ToArray();
+        var rows = redemptions.OrderBy(r => r.RowOrder).ToArray();
+        var ends = new Dictionary<long, double>();
+        for (var k = 0; k < Math.Min(rows.Length, calls.Length); k++)
+        {
+            ends[rows[k].RowOrder] = calls[k];
+        }
+
+        return ends;
+    }
+
+    private static double PaidAt(RelayPayment payment, Dictionary<string, double[]> payingCalls)
+    {
+        var seen = Seconds(payment.At);
+        if (payingCalls.TryGetValue(payment.Relay, out var calls))
+        {
+            var i = Array.BinarySearch(calls, seen + 0.050);
+            i = i >= 0 ? i : ~i - 1;
+            if (i >= 0)
+            {
+                return calls[i];
+            }
+        }
+
+        return seen;
+    }
+
+    private static int LastAtOrBefore((double At, string Card)[] timeline, double at)
+    {
+        int lo = 0, hi = timeline.Length - 1, found = -1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) / 2;
+            if (timeline[mid].At <= at)
+            {
+                found = mid;
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return found;
+    }
+
+    private static double Seconds(DateTimeOffset at) => at.ToUnixTimeMilliseconds() / 1000.0;
 
     /// <summary>How many links are right, given the truth (card hash → queue key "relay/queue").</summary>
     public static IReadOnlyList<StrategyResult> Score(IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> links, IReadOnlyDictionary<string, string> truth) =>
@@ -91,17 +236,18 @@ public static class LinkabilityAdversary
     private static Dictionary<string, string> Zip(IEnumerable<string> cards, IEnumerable<string> queues) =>
         cards.Zip(queues).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
 
-    private static Dictionary<string, string> Greedy(
-        Dictionary<string, List<IssuerRedemption>> byCard,
-        Dictionary<string, List<RelayPayment>> byQueue,
-        Func<List<IssuerRedemption>, List<RelayPayment>, double> weight)
+    private static Dictionary<string, string> Greedy<TCard, TQueue>(
+        Dictionary<string, TCard> byCard,
+        Dictionary<string, TQueue> byQueue,
+        Func<TCard, TQueue, double> weight,
+        Func<string, string, double>? byName = null)
     {
         var pairs = new List<(double W, string Card, string Queue)>(byCard.Count * byQueue.Count);
         foreach (var c in byCard)
         {
             foreach (var q in byQueue)
             {
-                pairs.Add((weight(c.Value, q.Value), c.Key, q.Key));
+                pairs.Add((byName?.Invoke(c.Key, q.Key) ?? weight(c.Value, q.Value), c.Key, q.Key));
             }
         }
 
