@@ -1,114 +1,93 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Nethereum.RPC.Eth.DTOs;
+using SimpleXLedger.Chain.Registry;
 using SimpleXLedger.Chain.Services;
 using SimpleXLedger.Tokens;
 
 namespace SimpleXLedger.Clearing.Registry;
 
 /// <summary>
-/// The ledger's key registry, read through <see cref="LedgerClient"/>: keys with their SPKI and windows, the
-/// issued totals the issuer anchored, and the latest block's time. A snapshot is reused for at most
-/// <c>maxAge</c>; keys and totals are read again whenever a new block has arrived. SPKIs never change once
-/// anchored, so each is fetched once.
+/// The ledger's key registry as the clearing house judges tokens by it: the chain's <see cref="KeyRegistryReader"/>
+/// (keys, windows, issued totals, the latest block's time, cached for at most <c>maxAge</c>) with each anchored
+/// SPKI turned into a token key once. A key whose SPKI is not a token type 2 key is left out (its tokens are
+/// unknown), with one warning.
 /// </summary>
 public sealed class ChainKeyRegistry : IKeyRegistry
 {
-    private readonly LedgerClient _ledger;
-    private readonly TimeSpan _maxAge;
-    private readonly TimeProvider _time;
+    private readonly KeyRegistryReader _reader;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Dictionary<string, TokenPublicKey?> _spkis = new(StringComparer.Ordinal);
-    private RegistrySnapshot? _snapshot;
-    private long _readAt;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, TokenPublicKey?> _keys = new(StringComparer.Ordinal);
+    private Converted? _last;
 
     public ChainKeyRegistry(LedgerClient ledger, TimeSpan maxAge, TimeProvider? time = null, ILogger? logger = null)
+        : this(new KeyRegistryReader(ledger, maxAge, time, logger), logger)
     {
-        ArgumentNullException.ThrowIfNull(ledger);
-        _ledger = ledger;
-        _maxAge = maxAge;
-        _time = time ?? TimeProvider.System;
+    }
+
+    public ChainKeyRegistry(KeyRegistryReader reader, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        _reader = reader;
         _logger = logger ?? NullLogger.Instance;
     }
 
     public bool IsDevelopment => false;
 
-    public LedgerClient Ledger => _ledger;
+    public LedgerClient Ledger => _reader.Ledger;
 
     public async ValueTask<RegistrySnapshot> GetSnapshotAsync(CancellationToken cancellationToken)
     {
-        if (Fresh() is { } fresh)
-        {
-            return fresh;
-        }
-
-        await _gate.WaitAsync(cancellationToken);
+        KeyRegistryView view;
         try
         {
-            if (Fresh() is { } again)
+            view = await _reader.ReadAsync(cancellationToken);
+        }
+        catch (KeyRegistryUnavailableException e)
+        {
+            throw new RegistryUnavailableException(e.Message, e);
+        }
+
+        // The reader hands out the same view until the chain moves: convert each view once.
+        if (Volatile.Read(ref _last) is { } last && ReferenceEquals(last.View, view))
+        {
+            return last.Snapshot;
+        }
+
+        lock (_gate)
+        {
+            var keys = new List<RegisteredKey>(view.Keys.Count);
+            foreach (var anchored in view.Keys)
             {
-                return again;
+                if (TokenKey(anchored) is { } key)
+                {
+                    keys.Add(new RegisteredKey(key, anchored.UsableFrom, anchored.IssueUntil, anchored.RedeemUntil, anchored.RevokedAt, anchored.Issued));
+                }
             }
 
-            var started = _time.GetTimestamp();
-            var snapshot = await ReadAsync(cancellationToken);
-            _snapshot = snapshot;
-            _readAt = started;
+            var snapshot = new RegistrySnapshot(keys, view.BlockTime, view.BlockNumber);
+            Volatile.Write(ref _last, new Converted(view, snapshot));
             return snapshot;
         }
-        catch (Exception e) when (e is not OperationCanceledException and not RegistryUnavailableException)
-        {
-            throw new RegistryUnavailableException($"the ledger's key registry cannot be read: {e.GetType().Name}", e);
-        }
-        finally
-        {
-            _gate.Release();
-        }
     }
 
-    private RegistrySnapshot? Fresh()
+    private TokenPublicKey? TokenKey(AnchoredTokenKey anchored)
     {
-        var snapshot = Volatile.Read(ref _snapshot);
-        return snapshot is not null && _time.GetElapsedTime(Volatile.Read(ref _readAt)) < _maxAge ? snapshot : null;
-    }
-
-    private async Task<RegistrySnapshot> ReadAsync(CancellationToken ct)
-    {
-        var connection = _ledger.Connection;
-        var block = await connection.ReadAsync(() => connection.Web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(BlockParameter.CreateLatest()), ct);
-        var number = (ulong)block.Number.Value;
-        var time = (ulong)block.Timestamp.Value;
-        if (_snapshot is { } previous && previous.Block == number)
+        var id = Convert.ToHexStringLower(anchored.KeyId);
+        if (!_keys.TryGetValue(id, out var key))
         {
-            // Nothing on the chain changed: same keys and totals.
-            return previous;
-        }
-
-        var records = await _ledger.GetKeysAsync(ct);
-        var keys = new List<RegisteredKey>(records.Count);
-        foreach (var record in records)
-        {
-            var id = Convert.ToHexStringLower(record.KeyId);
-            if (!_spkis.TryGetValue(id, out var key))
+            if (!TokenPublicKey.TryFromSpki(anchored.Spki, out key, out _))
             {
-                var spki = await _ledger.GetKeySpkiAsync(record.KeyId, ct);
-                if (!TokenPublicKey.TryFromSpki(spki, out key, out _))
-                {
-                    // The registry checks only that the id is the SPKI's hash: refuse its tokens, once and loudly.
-                    _logger.LogWarning("registry key {KeyId} is not a token type 2 key; its tokens are refused", id);
-                    key = null;
-                }
-
-                _spkis[id] = key;
+                // The registry checks only that the id is the SPKI's hash: refuse its tokens, once and loudly.
+                _logger.LogWarning("registry key {KeyId} is not a token type 2 key; its tokens are refused", id);
+                key = null;
             }
 
-            if (key is not null)
-            {
-                keys.Add(new RegisteredKey(key, record.UsableFrom, record.IssueUntil, record.RedeemUntil, record.RevokedAt, record.Issued));
-            }
+            _keys[id] = key;
         }
 
-        return new RegistrySnapshot(keys, time, number);
+        return key;
     }
+
+    private sealed record Converted(KeyRegistryView View, RegistrySnapshot Snapshot);
 }
