@@ -242,7 +242,12 @@ public sealed class TokenMeteringTests(TokenFixture tokens) : IClassFixture<Toke
     {
         public volatile TrustedKeySet Keys = new([], DateTimeOffset.UnixEpoch);
 
-        public ValueTask<TrustedKeySet> GetKeysAsync(CancellationToken cancellationToken) => ValueTask.FromResult(Keys);
+        public volatile bool Unavailable;
+
+        public ValueTask<TrustedKeySet> GetKeysAsync(CancellationToken cancellationToken) =>
+            Unavailable ? throw new TokenKeysUnavailableException("down for the test") : ValueTask.FromResult(Keys);
+
+        public void At(DateTimeOffset now) => Keys = Keys with { Now = now };
     }
 
     [Fact]
@@ -265,22 +270,112 @@ public sealed class TokenMeteringTests(TokenFixture tokens) : IClassFixture<Toke
         using var key = RelayProtocol.NewKey();
         var q = await client.CreateQueueAsync(key);
 
+        // The relay's own clock does not matter while the source answers: its time does.
+        clock.Advance(TimeSpan.FromHours(2));
         var early = await Assert.ThrowsAsync<RelayException>(() => client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint()));
         Assert.Contains("not usable yet", early.Message, StringComparison.Ordinal);
 
-        // Two hours later by the relay's clock, the same source time has moved on with it.
-        clock.Advance(TimeSpan.FromHours(2));
+        source.At(chainTime.AddHours(1)); // the first second of the window
         Assert.Equal(1_000_000, (await client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint())).Amount);
 
-        // The registry says the chain is past redeemUntil: refused.
-        source.Keys = new TrustedKeySet([new TrustedTokenKey(spki, chainTime.AddHours(1), chainTime.AddDays(90))], chainTime.AddDays(91));
-        clock.Advance(TimeSpan.FromSeconds(10));
-        using var stranger = TokenPrivateKey.Generate();
-        var unknown = tokens.Mint(stranger); // an unknown key makes the plugin read its source again
-        await Assert.ThrowsAsync<RelayException>(() => client.TopUpAsync(q.RecipientId.Memory, key, unknown));
+        // A lagging reading (another node behind) never moves the relay's time back.
+        source.At(chainTime.AddMinutes(30));
+        Assert.Equal(2_000_000, (await client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint())).Amount);
+
+        // The last second before redeemUntil still pays; at redeemUntil the key is closed (the registry's half-open window).
+        source.At(chainTime.AddDays(90).AddSeconds(-1));
+        Assert.Equal(3_000_000, (await client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint())).Amount);
+        source.At(chainTime.AddDays(90));
         var late = await Assert.ThrowsAsync<RelayException>(() => client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint()));
         Assert.Contains("past its redeem-until", late.Message, StringComparison.Ordinal);
-        Assert.Equal(1_000_000, (await client.InfoAsync(q.RecipientId.Memory, key)).Balance.Amount);
+
+        // Keys the source does not hold are refused, whatever the configuration says.
+        using var stranger = TokenPrivateKey.Generate();
+        var unknown = await Assert.ThrowsAsync<RelayException>(() => client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint(stranger)));
+        Assert.Contains("not one this relay trusts", unknown.Message, StringComparison.Ordinal);
+        Assert.Equal(3_000_000, (await client.InfoAsync(q.RecipientId.Memory, key)).Balance.Amount);
+    }
+
+    [Fact]
+    public async Task While_the_key_source_cannot_be_read_its_last_time_moves_on_with_the_relay_clock()
+    {
+        using var dir = new TempDirectory();
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var chainTime = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var source = new TestKeySource
+        {
+            Keys = new TrustedKeySet([new TrustedTokenKey(tokens.IssuerKey.PublicKey.ExportSpki(), chainTime, chainTime.AddDays(1))], chainTime.AddHours(23)),
+        };
+        var settings = tokens.Settings();
+        settings.Remove("tokenKeys");
+        var (relay, _) = await StartAsync(dir, settings, clock: clock, keySource: source);
+        await using var _relay = relay;
+        await using var client = await RelayClient.ConnectAsync(relay.Address);
+        using var key = RelayProtocol.NewKey();
+        var q = await client.CreateQueueAsync(key);
+        Assert.Equal(1_000_000, (await client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint())).Amount);
+
+        source.Unavailable = true;
+        Assert.Equal(2_000_000, (await client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint())).Amount);
+        clock.Advance(TimeSpan.FromHours(2)); // the last reading (23 h) + 2 h is past redeemUntil (24 h)
+        var late = await Assert.ThrowsAsync<RelayException>(() => client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint()));
+        Assert.Contains("past its redeem-until", late.Message, StringComparison.Ordinal);
+        Assert.Equal(2_000_000, (await client.InfoAsync(q.RecipientId.Memory, key)).Balance.Amount);
+    }
+
+    [Fact]
+    public async Task Spent_tokens_are_dropped_once_their_key_is_past_redeem_until_and_stay_refused()
+    {
+        using var dir = new TempDirectory();
+        using var laterKey = TokenPrivateKey.Generate();
+        var chainTime = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var closesFirst = chainTime.AddDays(1);
+        var source = new TestKeySource
+        {
+            Keys = new TrustedKeySet(
+                [
+                    new TrustedTokenKey(tokens.IssuerKey.PublicKey.ExportSpki(), chainTime, closesFirst),
+                    new TrustedTokenKey(laterKey.PublicKey.ExportSpki(), chainTime, chainTime.AddDays(2)),
+                ],
+                chainTime),
+        };
+        var settings = tokens.Settings();
+        settings.Remove("tokenKeys");
+        settings["spentPruneSeconds"] = "1";
+        var (relay, _) = await StartAsync(dir, settings, keySource: source);
+        await using var _relay = relay;
+        await using var client = await RelayClient.ConnectAsync(relay.Address);
+        using var key = RelayProtocol.NewKey();
+        var q = await client.CreateQueueAsync(key);
+        var first = tokens.Mint();
+        var later = tokens.Mint(laterKey);
+        await client.TopUpAsync(q.RecipientId.Memory, key, first);
+        await client.TopUpAsync(q.RecipientId.Memory, key, later);
+        Assert.Equal(2, SpentEntries(dir.Path));
+
+        // Pruning runs every second, but the source's time is still inside both windows: nothing is dropped.
+        source.At(closesFirst.AddSeconds(-1));
+        var stillSpent = await Assert.ThrowsAsync<RelayException>(() => client.TopUpAsync(q.RecipientId.Memory, key, first));
+        Assert.Contains("already spent", stillSpent.Message, StringComparison.Ordinal);
+
+        // The first key's window closes: its spent token goes, the other key's stays; the token stays refused.
+        source.At(closesFirst);
+        await WaitUntilAsync(() => Task.FromResult(SpentEntries(dir.Path) == 1));
+        var again = await Assert.ThrowsAsync<RelayException>(() => client.TopUpAsync(q.RecipientId.Memory, key, first));
+        Assert.Contains("past its redeem-until", again.Message, StringComparison.Ordinal);
+        Assert.Contains("already spent", (await Assert.ThrowsAsync<RelayException>(() => client.TopUpAsync(q.RecipientId.Memory, key, later))).Message, StringComparison.Ordinal);
+        Assert.Equal(1, SpentEntries(dir.Path));
+        Assert.Equal(2_000_000, (await client.InfoAsync(q.RecipientId.Memory, key)).Balance.Amount);
+    }
+
+    /// <summary>The tokens plugin's spent-set rows in the relay's SQLite file (read-only, beside the running relay).</summary>
+    internal static long SpentEntries(string dataDirectory)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDirectory, "relay.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM metering_store WHERE plugin = 'tokens' AND key LIKE 'spent:%';";
+        return (long)command.ExecuteScalar()!;
     }
 
     [Fact]

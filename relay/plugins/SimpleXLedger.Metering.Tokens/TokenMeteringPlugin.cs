@@ -11,7 +11,8 @@ namespace SimpleXLedger.Metering.Tokens;
 /// Settings: <c>issuerName</c> (the network challenge's issuer name; on a devnet defaults to the
 /// issuer URL's authority), <c>tokenKeys</c>, the prices (see <see cref="TokenPrices"/>),
 /// <c>riskBudget</c> (tokens that may be credited while the redeemer is down; default 0),
-/// <c>outboxRetrySeconds</c> (default 30).
+/// <c>outboxRetrySeconds</c> (default 30), <c>spentPruneSeconds</c> (how often spent tokens of keys past their
+/// redeem-until time are dropped; default 600).
 /// </summary>
 public sealed class TokenMeteringPlugin : IMeteringPlugin
 {
@@ -30,6 +31,7 @@ public sealed class TokenMeteringPlugin : IMeteringPlugin
         var prices = TokenPrices.From(context);
         var riskBudget = Whole(context, "riskBudget", 0);
         var retry = TimeSpan.FromSeconds(Whole(context, "outboxRetrySeconds", 30));
+        var pruneEvery = TimeSpan.FromSeconds(Math.Max(1, Whole(context, "spentPruneSeconds", 600)));
         var keys = new TrustedKeys(context);
         var redeemer = context.Services.GetService(typeof(ITokenRedeemer)) as ITokenRedeemer;
         if (redeemer is null)
@@ -37,7 +39,7 @@ public sealed class TokenMeteringPlugin : IMeteringPlugin
             context.Logger.LogWarning("no token redeemer (clearing house) configured: tokens are checked against this relay's own spent-set only");
         }
 
-        return new TokenPolicy(TokenChallenge.ForNetwork(issuerName), keys, prices, redeemer, riskBudget, retry, context.Store, context.Time, context.Logger);
+        return new TokenPolicy(TokenChallenge.ForNetwork(issuerName), keys, prices, redeemer, riskBudget, retry, pruneEvery, context.Store, context.Time, context.Logger);
     }
 
     private static long Whole(MeteringPluginContext context, string key, long fallback)

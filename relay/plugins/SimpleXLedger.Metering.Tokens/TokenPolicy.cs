@@ -13,8 +13,11 @@ namespace SimpleXLedger.Metering.Tokens;
 /// key known and within its window, the network challenge, the signature), checked against this
 /// relay's spent-set, then redeemed; only an accepted redemption (or, while the redeemer is down, one
 /// within the risk budget, kept in the outbox) credits the queue. The spent-set entry, the outbox
-/// entry and the credit are written in the relay's one transaction. Nothing here knows which queue a
-/// token paid for; logs carry counts, never tokens.
+/// entry and the credit are written in the relay's one transaction, so the spent-set is as durable as the
+/// credit (a token spent before a crash is refused after it). A spent entry keeps its key's redeem-until time
+/// and is dropped once the trusted time (the chain's block time) has passed it: that key's tokens are refused
+/// by their window from then on, so the spent-set holds only tokens that could still be valid. Nothing here
+/// knows which queue a token paid for; logs carry counts, never tokens.
 /// </summary>
 internal sealed class TokenPolicy : IMeteringPolicy
 {
@@ -33,9 +36,14 @@ internal sealed class TokenPolicy : IMeteringPolicy
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _outboxLoop;
     private readonly SemaphoreSlim _outboxWake = new(0);
+    private readonly TimeSpan _pruneEvery;
+    private readonly Task _pruneLoop;
     private long _outstanding;
 
-    public TokenPolicy(TokenChallenge challenge, TrustedKeys keys, TokenPrices prices, ITokenRedeemer? redeemer, long riskBudget, TimeSpan retry, IMeteringStore store, TimeProvider time, ILogger logger)
+    /// <summary>Unix seconds: spent entries of keys whose redeem-until is at or before this have been (or are being) dropped.</summary>
+    private long _prunedThrough = long.MinValue;
+
+    public TokenPolicy(TokenChallenge challenge, TrustedKeys keys, TokenPrices prices, ITokenRedeemer? redeemer, long riskBudget, TimeSpan retry, TimeSpan pruneEvery, IMeteringStore store, TimeProvider time, ILogger logger)
     {
         _challenge = challenge;
         _keys = keys;
@@ -46,8 +54,11 @@ internal sealed class TokenPolicy : IMeteringPolicy
         _store = store;
         _time = time;
         _logger = logger;
+        _pruneEvery = pruneEvery;
         _outstanding = store.Scan(OutboxPrefix).Count;
+        _logger.LogInformation("tokens plugin: {Spent} spent tokens kept, {Outbox} in the outbox; keys from {Source}", store.Scan(SpentPrefix).Count, _outstanding, keys.SourceName);
         _outboxLoop = redeemer is null ? Task.CompletedTask : Task.Run(OutboxLoopAsync);
+        _pruneLoop = Task.Run(PruneLoopAsync);
     }
 
     public string BalanceUnit => "microcredits";
@@ -111,7 +122,7 @@ internal sealed class TokenPolicy : IMeteringPolicy
             return MeteringDecision.Deny(Refused("the token's key is not usable yet"));
         }
 
-        if (key.Now > key.RedeemUntil)
+        if (key.Now >= key.RedeemUntil)
         {
             return MeteringDecision.Deny(Refused("the token's key is past its redeem-until time"));
         }
@@ -128,10 +139,18 @@ internal sealed class TokenPolicy : IMeteringPolicy
             return MeteringDecision.Deny(Refused("the token was already spent"));
         }
 
+        // Checked after the spent-set: a prune that started after this token's window check may already have
+        // dropped its entry, but it published its horizon before dropping anything.
+        if (UnixSeconds(key.RedeemUntil) <= Volatile.Read(ref _prunedThrough))
+        {
+            _inFlight.TryRemove(id, out _);
+            return MeteringDecision.Deny(Refused("the token's key is past its redeem-until time"));
+        }
+
         try
         {
             var spentValue = new byte[8];
-            BinaryPrimitives.WriteInt64BigEndian(spentValue, key.RedeemUntil == DateTimeOffset.MaxValue ? long.MaxValue : key.RedeemUntil.ToUnixTimeSeconds());
+            BinaryPrimitives.WriteInt64BigEndian(spentValue, UnixSeconds(key.RedeemUntil));
             var writes = new List<StoreWrite> { StoreWrite.Insert(spentKey, spentValue) };
             if (_redeemer is not null)
             {
@@ -162,6 +181,65 @@ internal sealed class TokenPolicy : IMeteringPolicy
         finally
         {
             _inFlight.TryRemove(id, out _);
+        }
+    }
+
+    private static long UnixSeconds(DateTimeOffset time) => time == DateTimeOffset.MaxValue ? long.MaxValue : time.ToUnixTimeSeconds();
+
+    /// <summary>Drops spent tokens whose key's window has closed, at start and then every <c>spentPruneSeconds</c>.</summary>
+    private async Task PruneLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await PruneSpentAsync(_stopping.Token);
+                await Task.Delay(_pruneEvery, _time, _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Drops the spent entries of keys past their redeem-until time by a time the relay knows has been reached
+    /// (the source's own reading, never a guess); does nothing while that time cannot be read.
+    /// </summary>
+    private async Task PruneSpentAsync(CancellationToken ct)
+    {
+        if (await _keys.ReachedTimeAsync(ct) is not { } reached)
+        {
+            return;
+        }
+
+        var through = UnixSeconds(reached);
+        // Publish the horizon before dropping anything (see PayAsync).
+        var seen = Volatile.Read(ref _prunedThrough);
+        while (seen < through)
+        {
+            var was = Interlocked.CompareExchange(ref _prunedThrough, through, seen);
+            if (was == seen)
+            {
+                break;
+            }
+
+            seen = was;
+        }
+
+        var expired = _store.Scan(SpentPrefix)
+            .Where(e => e.Value.Length == 8 && BinaryPrimitives.ReadInt64BigEndian(e.Value.Span) <= through)
+            .Select(e => e.Key)
+            .ToList();
+        foreach (var chunk in expired.Chunk(1024))
+        {
+            await _store.WriteAsync(chunk.Select(StoreWrite.Delete).ToList(), ct);
+        }
+
+        if (expired.Count > 0)
+        {
+            _logger.LogInformation("dropped {Count} spent tokens whose key is past its redeem-until time", expired.Count);
         }
     }
 
@@ -219,6 +297,7 @@ internal sealed class TokenPolicy : IMeteringPolicy
     {
         await _stopping.CancelAsync();
         await _outboxLoop;
+        await _pruneLoop;
         _stopping.Dispose();
         _outboxWake.Dispose();
         _keys.Dispose();

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Http;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using SimpleXLedger.Relay.Metering;
 using SimpleXLedger.Relay.Metering.Tokens;
@@ -12,6 +13,9 @@ namespace SimpleXLedger.Metering.Tokens;
 /// The token keys this relay accepts, with their windows, from (in order of preference) the host's
 /// <see cref="ITokenKeySource"/> (the ledger's registry), the issuer's directory on a devnet, or the
 /// <c>tokenKeys</c> setting (<c>spki[:notBefore:redeemUntil]</c>, unix seconds, comma separated).
+/// With a source, every token is judged at the source's time (the latest block time): the source is asked each
+/// time (it caches its readings briefly itself). While it cannot be read, the last reading is used, its time
+/// moved on by the relay's clock. The time never goes back: a later reading older than one seen is ignored.
 /// Keys once seen are remembered: the issuer's directory lists only its current key.
 /// </summary>
 internal sealed class TrustedKeys : IDisposable
@@ -24,9 +28,10 @@ internal sealed class TrustedKeys : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _refreshGate = new(1, 1);
+    private readonly Lock _sourceGate = new();
     private DateTimeOffset _lastRefresh = DateTimeOffset.MinValue;
-    private DateTimeOffset? _sourceNow;
-    private DateTimeOffset _sourceReadAt;
+    private DateTimeOffset _lastSourceFailure = DateTimeOffset.MinValue;
+    private SourceTime? _sourceTime;
 
     public TrustedKeys(MeteringPluginContext context)
     {
@@ -56,31 +61,121 @@ internal sealed class TrustedKeys : IDisposable
 
         if (_source is null && _directory is null && _keys.IsEmpty)
         {
-            throw new ArgumentException("the tokens plugin trusts no token keys: set tokenKeys, or run with --devnet --issuer <directory url>, or give the relay the ledger's registry");
+            throw new ArgumentException("the tokens plugin trusts no token keys: set tokenKeys, or run with --devnet --issuer <directory url>, or give the relay the ledger's registry (--rpc, --ledger)");
         }
     }
 
-    /// <summary>The key and its window for a token's key id, refreshing the source once if it is unknown.</summary>
+    /// <summary>Where the keys come from, for the start-up log line.</summary>
+    public string SourceName => _source is not null ? "the host's key source" : _directory is not null ? "the issuer directory (devnet)" : "the tokenKeys setting";
+
+    /// <summary>The key and its window for a token's key id, with the time to judge it at; null when the key is unknown.</summary>
     public async ValueTask<(TokenPublicKey Key, DateTimeOffset NotBefore, DateTimeOffset RedeemUntil, DateTimeOffset Now)?> FindAsync(ReadOnlyMemory<byte> keyId, CancellationToken ct)
     {
         var id = Convert.ToHexStringLower(keyId.Span);
-        if (!_keys.ContainsKey(id) || (_source is not null && _sourceNow is null))
+        if (_source is not null)
         {
-            await RefreshAsync(ct);
+            await ReadSourceAsync(latest: false, ct);
+            if (!_keys.TryGetValue(id, out var cached) || Now < cached.NotBefore)
+            {
+                // Anchored or opened since the source's cached reading, perhaps: ask for its latest once.
+                await ReadSourceAsync(latest: true, ct);
+            }
+        }
+        else if (!_keys.ContainsKey(id))
+        {
+            await RefreshDirectoryAsync(ct);
         }
 
         return _keys.TryGetValue(id, out var entry) ? (entry.Key, entry.NotBefore, entry.RedeemUntil, Now) : null;
     }
 
     /// <summary>The key to name in a payment-required challenge: the newest key usable now.</summary>
-    public TokenPublicKey? Current => _keys.Values.Where(k => k.NotBefore <= Now && Now <= k.RedeemUntil).OrderByDescending(k => k.NotBefore).Select(k => k.Key).FirstOrDefault();
-
-    /// <summary>The source's time (the chain's latest block time) moved on by the clock since it was read.</summary>
-    private DateTimeOffset Now => _sourceNow is { } sourceNow ? sourceNow + (_time.GetUtcNow() - _sourceReadAt) : _time.GetUtcNow();
-
-    public async Task RefreshAsync(CancellationToken ct)
+    public TokenPublicKey? Current
     {
-        if (_source is null && _directory is null)
+        get
+        {
+            var now = Now;
+            return _keys.Values.Where(k => k.NotBefore <= now && now < k.RedeemUntil).OrderByDescending(k => k.NotBefore).Select(k => k.Key).FirstOrDefault();
+        }
+    }
+
+    /// <summary>
+    /// A time the relay knows has been reached, to drop spent tokens of keys whose window closed before it: the
+    /// source's own time from a fresh reading (never a time moved on by the relay's clock), or the relay's clock
+    /// for configured keys. Null when the source cannot be read now.
+    /// </summary>
+    public async ValueTask<DateTimeOffset?> ReachedTimeAsync(CancellationToken ct)
+    {
+        if (_source is null)
+        {
+            return _time.GetUtcNow();
+        }
+
+        return await ReadSourceAsync(latest: false, ct) ? Volatile.Read(ref _sourceTime)?.Now : null;
+    }
+
+    /// <summary>The source's time (the chain's latest block time); moved on by the clock only while the source cannot be read.</summary>
+    private DateTimeOffset Now
+    {
+        get
+        {
+            if (Volatile.Read(ref _sourceTime) is not { } source)
+            {
+                return _time.GetUtcNow();
+            }
+
+            var since = _time.GetUtcNow() - source.ReadAt;
+            return since > TimeSpan.Zero && source.Now < DateTimeOffset.MaxValue - since ? source.Now + since : source.Now;
+        }
+    }
+
+    /// <summary>Reads the source; false when it cannot be read now (then the last reading stands).</summary>
+    private async ValueTask<bool> ReadSourceAsync(bool latest, CancellationToken ct)
+    {
+        TrustedKeySet set;
+        try
+        {
+            set = latest ? await _source!.GetLatestKeysAsync(ct) : await _source!.GetKeysAsync(ct);
+        }
+        catch (TokenKeysUnavailableException)
+        {
+            var now = _time.GetUtcNow();
+            if (now - _lastSourceFailure >= RefreshAtMostEvery)
+            {
+                _lastSourceFailure = now;
+                _logger.LogWarning("the token key source cannot be read; judging with its last reading");
+            }
+
+            return false;
+        }
+
+        foreach (var k in set.Keys)
+        {
+            var id = Convert.ToHexStringLower(SHA256.HashData(k.PublicKeySpki.Span));
+            if (_keys.TryGetValue(id, out var known) && known.NotBefore == k.NotBefore && known.RedeemUntil == k.RedeemUntil)
+            {
+                continue;
+            }
+
+            if (TokenPublicKey.TryFromSpki(k.PublicKeySpki.Span, out var key, out _))
+            {
+                _keys[key.KeyIdHex] = (key, k.NotBefore, k.RedeemUntil);
+            }
+        }
+
+        lock (_sourceGate)
+        {
+            var readAt = _time.GetUtcNow();
+            var previous = _sourceTime;
+            _sourceTime = previous is not null && previous.Now > set.Now ? previous with { ReadAt = readAt } : new SourceTime(set.Now, readAt);
+        }
+
+        return true;
+    }
+
+    private async Task RefreshDirectoryAsync(CancellationToken ct)
+    {
+        if (_directory is null)
         {
             return;
         }
@@ -94,22 +189,6 @@ internal sealed class TrustedKeys : IDisposable
             }
 
             _lastRefresh = _time.GetUtcNow();
-            if (_source is not null)
-            {
-                var set = await _source.GetKeysAsync(ct);
-                _sourceNow = set.Now;
-                _sourceReadAt = _time.GetUtcNow();
-                foreach (var k in set.Keys)
-                {
-                    if (TokenPublicKey.TryFromSpki(k.PublicKeySpki.Span, out var key, out _))
-                    {
-                        _keys[key.KeyIdHex] = (key, k.NotBefore, k.RedeemUntil);
-                    }
-                }
-
-                return;
-            }
-
             var json = await _http!.GetStringAsync(_directory, ct);
             if (!IssuerDirectory.TryParse(json, out var directory, out _))
             {
@@ -141,4 +220,7 @@ internal sealed class TrustedKeys : IDisposable
         _http?.Dispose();
         _refreshGate.Dispose();
     }
+
+    /// <summary>The newest source time seen, and when (by the relay's clock) it was last confirmed.</summary>
+    private sealed record SourceTime(DateTimeOffset Now, DateTimeOffset ReadAt);
 }

@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Net;
 using SimpleXLedger.Relay;
 using SimpleXLedger.Relay.Hosting;
+using SimpleXLedger.Relay.KeySources;
+using SimpleXLedger.Relay.Metering.Tokens;
 using SimpleXLedger.Relay.Metering.Loading;
 
 namespace SimpleXLedger.Cli.Commands;
@@ -21,25 +23,37 @@ internal static class RelayCommands
         var data = new Option<DirectoryInfo>("--data") { Description = "Data directory: the SQLite store, the TLS certificate (made on first start), plugin state.", Required = true };
         var listen = new Option<string>("--listen") { Description = "ip:port to listen on (port 0 picks a free one).", DefaultValueFactory = _ => "127.0.0.1:5223" };
         var metering = new Option<string>("--metering") { Description = "Metering plugin id: none, free, tokens, or any plugin in the plugins directory.", DefaultValueFactory = _ => "none" };
-        var issuer = new Option<string?>("--issuer") { Description = "The token issuer's directory URL (devnet key source for the tokens plugin)." };
-        var rpc = new Option<string?>("--rpc") { Description = "Ethereum JSON-RPC URL of the ledger (key registry)." };
-        var ledger = new Option<string?>("--ledger") { Description = "The ledger contract address." };
+        var issuer = new Option<string?>("--issuer") { Description = "The token issuer's directory URL: the tokens plugin's key source with --devnet when no ledger is given (and the default issuerName)." };
+        var rpc = new Option<string?>("--rpc") { Description = "Ethereum JSON-RPC URL of the ledger's chain; with --ledger the token keys and windows come from the ledger's key registry, judged at the latest block time." };
+        var ledger = new Option<string?>("--ledger") { Description = "The ledger contract's address (with --rpc)." };
+        var registryAge = new Option<int>("--registry-max-age-ms") { Description = "How long one reading of the ledger's key registry and block time is reused (with --rpc/--ledger).", DefaultValueFactory = _ => 1000 };
         var plugins = new Option<DirectoryInfo?>("--plugins") { Description = "Plugins directory (default: plugins/ beside sxl)." };
-        var devnet = new Option<bool>("--devnet") { Description = "Development network: short key windows, issuer directory as key source." };
+        var devnet = new Option<bool>("--devnet") { Description = "Development network: trust a ledger with devnet-length (seconds) key windows; without --rpc/--ledger, the issuer directory (--issuer) as key source." };
         var password = new Option<string?>("--create-password") { Description = "Require this password to create queues." };
         var settings = new Option<string[]>("--metering-setting") { Description = "A plugin setting key=value (repeatable); also read from <data>/metering.json.", AllowMultipleArgumentsPerToken = false };
         var failOpen = new Option<bool>("--metering-fail-open") { Description = "When the metering plugin fails, accept work free of charge (default: refuse it)." };
         var clearing = new Option<string?>("--clearing") { Description = "The clearing house's address (sxl://…): tokens are redeemed there, network-wide; needs --operator-key." };
         var operatorKey = new Option<FileInfo?>("--operator-key") { Description = "The operator's Ed25519 key file, as registered with `sxl operator register`." };
-        var command = new Command("serve", "Serve a relay. The first line on stdout is its address, sxl://<certificate fingerprint>@host:port.")
+        var command = new Command(
+            "serve",
+            "Serve a relay. The first line on stdout is its address, sxl://<certificate fingerprint>@host:port. "
+            + "The tokens plugin trusts the keys of the ledger's registry (--rpc with --ledger), else with --devnet the issuer's directory (--issuer), else its tokenKeys setting.")
         {
-            data, listen, metering, issuer, rpc, ledger, plugins, devnet, password, settings, failOpen, clearing, operatorKey,
+            data, listen, metering, issuer, rpc, ledger, registryAge, plugins, devnet, password, settings, failOpen, clearing, operatorKey,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            if (parse.GetValue(rpc) is not null || parse.GetValue(ledger) is not null)
+            var rpcUrl = parse.GetValue(rpc);
+            var ledgerAddress = parse.GetValue(ledger);
+            if ((rpcUrl is null) != (ledgerAddress is null))
             {
-                await Console.Error.WriteLineAsync("error: --rpc/--ledger (the ledger's key registry) is not yet wired; use --issuer with --devnet or plugin settings");
+                await Console.Error.WriteLineAsync("error: --rpc and --ledger go together: the chain's JSON-RPC URL and the ledger contract on it are the relay's token key registry");
+                return ExitCodes.Usage;
+            }
+
+            if (parse.GetValue(registryAge) < 0)
+            {
+                await Console.Error.WriteLineAsync("error: --registry-max-age-ms must not be negative");
                 return ExitCodes.Usage;
             }
 
@@ -82,6 +96,30 @@ internal static class RelayCommands
                 await Console.Error.WriteLineAsync($"error: {redeemer.Error}");
                 return ExitCodes.Usage;
             }
+
+            // The ledger's key registry as the token plugin's key source.
+            LedgerKeySource? keySource = null;
+            if (rpcUrl is not null)
+            {
+                try
+                {
+                    keySource = await LedgerKeySource.ConnectAsync(rpcUrl, ledgerAddress!, options.Devnet, TimeSpan.FromMilliseconds(parse.GetValue(registryAge)), cancellationToken: cancellationToken);
+                }
+                catch (ArgumentException e)
+                {
+                    await Console.Error.WriteLineAsync($"error: {e.Message}");
+                    return ExitCodes.Usage;
+                }
+                catch (LedgerKeySourceException e)
+                {
+                    await Console.Error.WriteLineAsync($"error: the ledger cannot be the relay's key registry: {e.Message}");
+                    return ExitCodes.Failed;
+                }
+
+                redeemer.Services.Add<ITokenKeySource>(keySource);
+            }
+
+            using var _keySource = keySource;
 
             RelayServer server;
             try
