@@ -194,6 +194,14 @@ public sealed partial class UserWallet
         }
         catch (Exception e) when (e is RelayException or HttpRequestException or RelayCertificateMismatchException)
         {
+            if (messages.Count > 0)
+            {
+                // Messages already taken may be acknowledged (gone from the relay): they are returned, never dropped.
+                // One whose acknowledgement did not arrive comes again next time (at least once, never lost).
+                Logger.LogWarning("receiving from queue {Name} stopped after {Count} messages: {Error}", queue.Name, messages.Count, e.GetType().Name);
+                return messages;
+            }
+
             throw Translate(e, "the relay refused to deliver");
         }
 

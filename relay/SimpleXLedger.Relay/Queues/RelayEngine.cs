@@ -859,6 +859,9 @@ internal sealed class RelayEngine : IAsyncDisposable
             return Denied(correlation, decision.Denial!);
         }
 
+        // The token is redeemed (at the clearing house, when the plugin uses one); nothing is credited or stored here yet.
+        CrashPoint.Reach("relay.topup.after-redeem");
+
         var delta = decision.Credit - decision.Charge;
         Task<bool> committed;
         lock (q.Gate)

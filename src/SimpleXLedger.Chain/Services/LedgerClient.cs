@@ -468,6 +468,21 @@ public sealed class LedgerClient
         where TEvent : Nethereum.ABI.FunctionEncoding.Attributes.IEventDTO, new()
         => Connection.GetEventsAsync<TEvent>(Ledger, fromBlock, confirmations, ct);
 
+    /// <summary>
+    /// The EpochPosted event of an epoch's round, looked up by its indexed epoch number, or null when it is not on the
+    /// chain: how a poster that found its post already there (its answer lost to a crash or an outage) learns the transaction.
+    /// </summary>
+    public async Task<ChainEvent<EpochPostedEvent>?> FindEpochPostedAsync(ulong epoch, byte round, CancellationToken ct = default)
+    {
+        var handler = Connection.Web3.Eth.GetEvent<EpochPostedEvent>(Ledger);
+        var filter = handler.CreateFilterInput(epoch, Nethereum.RPC.Eth.DTOs.BlockParameter.CreateEarliest(), Nethereum.RPC.Eth.DTOs.BlockParameter.CreateLatest());
+        var logs = await Connection.ReadAsync(() => handler.GetAllChangesAsync(filter), ct);
+        return logs
+            .Where(l => l.Event.Epoch == epoch && l.Event.Round == round)
+            .Select(l => new ChainEvent<EpochPostedEvent>(l.Event, (ulong)l.Log.BlockNumber.Value, l.Log.TransactionHash, (ulong)l.Log.LogIndex.Value))
+            .FirstOrDefault();
+    }
+
     /// <summary>Key-registry events (KeyAnchored, KeyRevoked, IssuedAnchored).</summary>
     public Task<EventPage<TEvent>> GetRegistryEventsAsync<TEvent>(ulong fromBlock, int confirmations = 1, CancellationToken ct = default)
         where TEvent : Nethereum.ABI.FunctionEncoding.Attributes.IEventDTO, new()

@@ -34,6 +34,9 @@ public sealed class EpochCloser(
 {
     public const string AfterBuildCrashPoint = "clearing.epoch.after-build";
 
+    /// <summary>Where a crash test stops the process: the root is anchored on-chain, the leaf file and the epoch's state not yet updated.</summary>
+    public const string AfterPostCrashPoint = "clearing.epoch.after-post";
+
     public LeafStore Store { get; } = new(settings.DataDirectory);
 
     /// <summary>Advances epochs to the chain's time and settles every epoch that has ended, oldest first.</summary>
@@ -87,6 +90,7 @@ public sealed class EpochCloser(
                 throw new EpochConflictException(epoch);
             }
 
+            stored = await NamePostingAsync(stored, ct);
             await MarkClosedAsync(epoch, ct);
             return new EpochSettlement(epoch, stored.Round, stored, AlreadyPosted: true);
         }
@@ -101,10 +105,16 @@ public sealed class EpochCloser(
         await TopUpBondAsync(ct);
         var post = new EpochPost(epoch, file.RootBytes, file.TotalAmount, file.OperatorTotalAmount, file.LeavesHashBytes);
         var result = await ledger.PostEpochAsync(post, ct);
-        if (result.Transaction is { } tx || file.PostedTx is null)
+        CrashPoint.Reach(AfterPostCrashPoint);
+        if (result.Transaction is { } tx)
         {
-            file = file with { PostedTx = result.Transaction?.Hash ?? file.PostedTx, PostedBlock = result.Transaction?.BlockNumber ?? file.PostedBlock };
+            file = file with { PostedTx = tx.Hash, PostedBlock = tx.BlockNumber };
             Store.Save(file);
+        }
+        else
+        {
+            // Already on the ledger: an earlier attempt landed but its answer was lost (a crash, the chain out of reach).
+            file = await NamePostingAsync(file, ct);
         }
 
         await MarkClosedAsync(epoch, ct);
@@ -172,6 +182,30 @@ public sealed class EpochCloser(
         var file = LeafFile.From(payouts, tree, round, terms.OperatorRate);
         Store.Save(file);
         CrashPoint.Reach(AfterBuildCrashPoint);
+        return file;
+    }
+
+    /// <summary>
+    /// Names in the leaf file the transaction that anchored it, when the post's answer was lost (the file still says
+    /// nothing): found from the ledger's EpochPosted event, so the published list always says where it was anchored.
+    /// </summary>
+    private async Task<LeafFile> NamePostingAsync(LeafFile file, CancellationToken ct)
+    {
+        if (file.PostedTx is not null)
+        {
+            return file;
+        }
+
+        var posted = await ledger.FindEpochPostedAsync(file.Epoch, (byte)file.Round, ct);
+        if (posted is null)
+        {
+            logger.LogWarning("epoch {Epoch} round {Round} is on the ledger but its EpochPosted event was not found", file.Epoch, file.Round);
+            return file;
+        }
+
+        file = file with { PostedTx = posted.TransactionHash, PostedBlock = posted.BlockNumber };
+        Store.Save(file);
+        logger.LogInformation("epoch {Epoch} round {Round} was anchored earlier in {Tx} (its answer was lost)", file.Epoch, file.Round, posted.TransactionHash);
         return file;
     }
 

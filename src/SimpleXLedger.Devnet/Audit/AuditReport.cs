@@ -38,6 +38,9 @@ public sealed class AuditReport : ScenarioReport
 
     public IReadOnlyList<string> LogLeakFindings { get; set; } = [];
 
+    /// <summary>The fault section (Faults/FaultsRunner): every fault injected and survived, and the checks after them.</summary>
+    public Faults.FaultsResult? Faults { get; set; }
+
     public override bool Passed => Steps.Count > 0 && Steps.All(s => s.Status == StepStatus.Passed);
 
     public override JsonObject ToJson()
@@ -71,7 +74,7 @@ public sealed class AuditReport : ScenarioReport
             },
             ["sharedValues"] = SharedValues is { } shared ? new JsonObject { ["count"] = shared, ["findings"] = new JsonArray([.. SharedValueFindings.Select(f => (JsonNode)f)]) } : NotRun(),
             ["logLeaks"] = LogLeaks is { } leaks ? new JsonObject { ["count"] = leaks, ["findings"] = new JsonArray([.. LogLeakFindings.Select(f => (JsonNode)f)]) } : NotRun(),
-            ["faults"] = NotRun(),
+            ["faults"] = Faults?.ToJson() ?? NotRun(),
             ["fuzz"] = NotRun(),
             ["soak"] = NotRun(),
         };
@@ -91,6 +94,11 @@ public sealed class AuditReport : ScenarioReport
         if (Adversary is { } a)
         {
             console.MarkupLine($"  adversary: accuracy {a.Accuracy:P2}, chance {a.Chance:P2}, margin {a.Margin:P2}, control accuracy {a.ControlAccuracy:P2}");
+        }
+
+        if (Faults is { } f)
+        {
+            console.MarkupLine($"  faults: {Markup.Escape(f.Summary())}");
         }
 
         console.MarkupLine($"  shared values: {(SharedValues?.ToString(CultureInfo.InvariantCulture) ?? "not yet run")}; log leaks: {(LogLeaks?.ToString(CultureInfo.InvariantCulture) ?? "not yet run")}; faults, fuzz, soak: not yet run");

@@ -39,6 +39,7 @@ public sealed class AuditScenario : IDevnetScenario
     private static readonly DelayDistribution CarefulDelay = DelayDistribution.Exponential(TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10));
 
     private DevnetNetwork _network = null!;
+    private IDevnetProgress _progress = null!;
     private IssuerSession _issuer = null!;
     private readonly List<RelayPayment> _payments = [];
     private readonly List<(string Kind, byte[] Value)> _secrets = [];
@@ -62,7 +63,8 @@ public sealed class AuditScenario : IDevnetScenario
         {
             [RequestTracing.EnvironmentVariable] = "1",
         };
-        return options with { Environment = environment };
+        // Epochs of at most 10 s of block time: the fault section waits on epoch closes (crashes mid-close, the chain cut while anchoring).
+        return options with { Environment = environment, EpochSeconds = Math.Min(options.EpochSeconds, 10) };
     }
 
     public async Task<ScenarioReport> RunAsync(DevnetNetwork network, IDevnetProgress progress, CancellationToken ct)
@@ -70,6 +72,7 @@ public sealed class AuditScenario : IDevnetScenario
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(progress);
         _network = network;
+        _progress = progress;
         var seed = Seed ?? (Environment.GetEnvironmentVariable(SeedVariable) is { Length: > 0 } s ? ulong.Parse(s, CultureInfo.InvariantCulture) : BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)));
         var users = Users ?? (Environment.GetEnvironmentVariable(UsersVariable) is { Length: > 0 } u ? int.Parse(u, CultureInfo.InvariantCulture) : 200);
         progress.Noted($"audit seed {seed} (replay with {SeedVariable}={seed}), {users} users per population");
@@ -91,6 +94,7 @@ public sealed class AuditScenario : IDevnetScenario
             await steps.RunAsync("careful users redeem and spend", () => PlayAsync(careful, codes.Take(users).ToList(), seed, ct), ct, "vendor funds the audit's cards");
             await steps.RunAsync("control users redeem and spend", () => PlayAsync(control, codes.Skip(users).ToList(), seed ^ 0x5A5A5A5A5A5A5A5AUL, ct), ct, "vendor funds the audit's cards");
             await steps.RunAsync("adversary links cards to queues", () => AdversaryAsync(careful, control, report, ct), ct, "careful users redeem and spend", "control users redeem and spend");
+            await steps.RunAsync("faults: every service killed (SIGKILL) and restarted, the chain cut away", () => FaultsAsync(seed, users, report, ct), ct);
             await steps.RunAsync("no value shared between issuer and relays or clearing house", () => Task.FromResult(SharedValues(report)), ct, "careful users redeem and spend", "control users redeem and spend");
             await steps.RunAsync("no secret in any log", () => Task.FromResult(LogLeaks(codes, report)), ct, "careful users redeem and spend", "control users redeem and spend");
         }
@@ -101,6 +105,17 @@ public sealed class AuditScenario : IDevnetScenario
         }
 
         return report;
+    }
+
+    /// <summary>The fault section (Faults/): its wallets' codes and secrets join the log check that follows.</summary>
+    private async Task<string> FaultsAsync(ulong seed, int users, AuditReport report, CancellationToken ct)
+    {
+        var faults = await Faults.FaultsRunner.RunAsync(_network, _progress, Faults.FaultPlan.Create(seed, users, Faults.FaultPlan.KillsFromEnvironment()), ct);
+        report.Faults = faults.Result;
+        _secrets.AddRange(faults.Secrets);
+        _secretTexts.AddRange(faults.Codes.SelectMany(c => new[] { ("card code", c), ("card code", CardCode.Parse(c).Reveal()) }));
+        ScenarioCheckException.That(faults.Result.Passed, faults.Result.Summary());
+        return faults.Result.Summary();
     }
 
     private async Task<string> AdversaryAsync(Population careful, Population control, AuditReport report, CancellationToken ct)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using SimpleXLedger.Devnet.Audit;
+using SimpleXLedger.Devnet.Audit.Faults;
 using SimpleXLedger.Devnet.Tests.Support;
 using SimpleXLedger.Testing;
 
@@ -29,7 +30,7 @@ public sealed class AuditScenarioTests : IDisposable
                 [AuditScenario.UsersVariable] = Users.ToString(CultureInfo.InvariantCulture),
             });
 
-        var status = await devnet.WaitForExitAsync(TimeSpan.FromMinutes(6));
+        var status = await devnet.WaitForExitAsync(TimeSpan.FromMinutes(12));
         var stdout = string.Join('\n', devnet.StandardOutput);
         var json = JsonNode.Parse(stdout)?.AsObject() ?? throw new InvalidOperationException($"no JSON on stdout:\n{devnet.AllOutput}");
         Assert.True(status == 0, $"exit status {status}\n{stdout}\n{devnet.AllOutput}");
@@ -48,7 +49,16 @@ public sealed class AuditScenarioTests : IDisposable
 
         Assert.Equal(0, json["sharedValues"]!["count"]!.GetValue<int>());
         Assert.Equal(0, json["logLeaks"]!["count"]!.GetValue<int>());
-        foreach (var part in new[] { "faults", "fuzz", "soak" })
+        var faults = json["faults"]!;
+        var perFault = faults["perFault"]!.AsArray();
+        Assert.True(faults["ok"]!.GetValue<bool>(), faults.ToJsonString());
+        Assert.Equal(faults["planned"]!.GetValue<int>(), faults["injected"]!.GetValue<int>());
+        Assert.Equal(faults["injected"]!.GetValue<int>(), faults["survived"]!.GetValue<int>());
+        Assert.All(CrashLabels.All, label => Assert.Contains(perFault, f => f!["how"]!.GetValue<string>() == $"SXL_CRASH_AT={label}" && f["survived"]!.GetValue<bool>() && f["exitStatus"]!.GetValue<int>() == 137));
+        Assert.Contains(perFault, f => f!["service"]!.GetValue<string>() == "chain" && f["survived"]!.GetValue<bool>());
+        Assert.Contains(perFault, f => f!["how"]!.GetValue<string>().StartsWith("kill -9", StringComparison.Ordinal) && f["survived"]!.GetValue<bool>() && f["exitStatus"]!.GetValue<int>() == 137);
+        Assert.All(faults["checks"]!.AsArray(), c => Assert.True(c!["ok"]!.GetValue<bool>(), c.ToJsonString()));
+        foreach (var part in new[] { "fuzz", "soak" })
         {
             Assert.Equal("not yet run", json[part]!["status"]!.GetValue<string>());
         }
