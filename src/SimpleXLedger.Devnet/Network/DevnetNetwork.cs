@@ -316,7 +316,8 @@ public sealed class DevnetNetwork : IAsyncDisposable
         var data = Path.Combine(Options.DataDirectory, name);
         var service = new DevnetService(Runner, name, [
             "relay", "serve", "--data", data, "--listen", "127.0.0.1:0",
-            "--metering", "tokens", "--devnet", "--issuer", Issuer.Http.ToString(),
+            // The production wiring: keys and windows from the ledger's registry, judged at block time.
+            "--metering", "tokens", "--devnet", "--rpc", RpcUrl, "--ledger", Ledger,
             "--metering-setting", $"issuerName={Options.IssuerName}",
             "--clearing", Clearing.Address, "--operator-key", operatorKey,
         ], l => l.StartsWith("sxl://", StringComparison.Ordinal));
