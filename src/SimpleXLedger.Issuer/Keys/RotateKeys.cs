@@ -60,22 +60,30 @@ public sealed class RotateKeysHandler(
     /// <summary>How many times a key whose window the chain found too soon is replaced by a freshly planned one.</summary>
     private const int MaxReplans = 3;
 
+    /// <summary>Seconds allowed, per attempt, for the anchoring block to come after the chain named its earliest start.</summary>
+    private const long TooSoonSlackSeconds = 5;
+
     public async ValueTask<RotateKeysResult> Handle(RotateKeys command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
+        long floor = 0;
         for (var replans = 0; ; replans++)
         {
-            var (result, tooSoon) = await RotateOnceAsync(command, retryTooSoon: replans < MaxReplans, cancellationToken);
-            if (!tooSoon)
+            var (result, earliest) = await RotateOnceAsync(command, retryTooSoon: replans < MaxReplans, floor, cancellationToken);
+            if (earliest is null)
             {
                 return result;
             }
+
+            // The chain's next block can be well past both its latest block and this clock (a chain whose time was
+            // moved on). It said the earliest start it would take: plan from there, plus time for the block to come.
+            floor = earliest.Value - (long)settings.Windows.UsableDelay.TotalSeconds + ((replans + 1) * TooSoonSlackSeconds);
         }
     }
 
-    private async Task<(RotateKeysResult Result, bool TooSoon)> RotateOnceAsync(RotateKeys command, bool retryTooSoon, CancellationToken cancellationToken)
+    private async Task<(RotateKeysResult Result, long? TooSoonEarliest)> RotateOnceAsync(RotateKeys command, bool retryTooSoon, long floor, CancellationToken cancellationToken)
     {
-        var now = await PlanningTimeAsync(ledger, time, cancellationToken);
+        var now = Math.Max(await PlanningTimeAsync(ledger, time, cancellationToken), floor);
         var keys = await db.TokenKeys.AsNoTracking().ToListAsync(cancellationToken);
         var plan = KeySchedule.PlanNext(keys, now, settings.Windows, ledger.IsDevelopment, command.Force);
 
@@ -104,7 +112,7 @@ public sealed class RotateKeysHandler(
             if (services.GetService(typeof(ILedgerWriter)) is not ILedgerWriter writer)
             {
                 logger.LogInformation("no ledger writer here: new keys wait to be anchored by the serving issuer");
-                return (new RotateKeysResult(prepared, prepared is null ? null : plan, 0), false);
+                return (new RotateKeysResult(prepared, prepared is null ? null : plan, 0), null);
             }
 
             var pending = await db.TokenKeys.AsNoTracking().Where(k => k.Anchoring == KeyAnchoring.Pending).ToListAsync(cancellationToken);
@@ -125,7 +133,7 @@ public sealed class RotateKeysHandler(
                         await db.TokenKeys.Where(k => k.Id == key.Id && k.Anchoring == KeyAnchoring.Pending).ExecuteDeleteAsync(cancellationToken);
                         files.Delete(key.Id);
                         logger.LogWarning("token key {KeyId} was planned too close to the anchoring block; planning it again", key.Id);
-                        return (new RotateKeysResult(null, null, anchored), true);
+                        return (new RotateKeysResult(null, null, anchored), Earliest(e) ?? now + (long)settings.Windows.UsableDelay.TotalSeconds);
                     }
                 }
 
@@ -135,8 +143,16 @@ public sealed class RotateKeysHandler(
             }
         }
 
-        return (new RotateKeysResult(prepared, prepared is null ? null : plan, anchored), false);
+        return (new RotateKeysResult(prepared, prepared is null ? null : plan, anchored), null);
     }
+
+    private static long? Earliest(LedgerRevertException e) => e.Argument("earliest") switch
+    {
+        System.Numerics.BigInteger b => (long)b,
+        ulong u => (long)u,
+        long l => l,
+        _ => null,
+    };
 }
 
 public sealed class AddTokenKeyHandler(IssuerDbContext db, ILedgerView ledger, TimeProvider time)

@@ -17,6 +17,30 @@ namespace SimpleXLedger.Issuer.Tests.Ledger;
 public class ChainLedgerTests
 {
     [Fact]
+    public async Task A_key_is_anchored_even_when_the_chains_next_block_is_well_ahead_of_its_last_block_and_of_this_clock()
+    {
+        await using var chain = await DevnetChain.StartAsync();
+        using var issuerAccount = await ChainConnection.ConnectAsync(chain.RpcUrl, DevAccounts.Issuer.Key);
+        var ledger = new ChainLedger(await LedgerClient.AttachAsync(issuerAccount, chain.Deployment.Ledger));
+        await using var issuer = await TestIssuer.StartAsync(_ => ledger, seedKey: false, time: new ManualTime(DateTimeOffset.UtcNow));
+
+        // The chain's clock moves on two minutes without a block (as after other users moved it): a window planned
+        // from the last block or from this clock starts too soon for the contract.
+        var lastBlock = await ledger.LatestBlockTimeAsync(default);
+        await issuerAccount.RpcAsync<object>("evm_increaseTime", 120L);
+
+        var rotated = await issuer.Send(new RotateKeys());
+
+        Assert.Equal(1, rotated.Anchored);
+        var row = await issuer.Db(db => db.TokenKeys.AsNoTracking().SingleAsync());
+        Assert.Equal(KeyAnchoring.Anchored, row.Anchoring);
+        Assert.True(row.UsableFrom > lastBlock + 120, $"usable from {row.UsableFrom}, last block {lastBlock}");
+        var onChain = await ledger.GetAnchoredKeyAsync(row.Id, default);
+        Assert.Equal((row.UsableFrom, row.IssueUntil, row.RedeemUntil), (onChain!.UsableFrom, onChain.IssueUntil, onChain.RedeemUntil));
+        Assert.Single(Directory.GetFiles(Path.Combine(issuer.Settings.DataDirectory, "keys")));
+    }
+
+    [Fact]
     public async Task On_a_real_chain_keys_are_anchored_funding_activates_cards_purchases_register_and_issued_totals_are_anchored()
     {
         await using var chain = await DevnetChain.StartAsync();
