@@ -20,14 +20,17 @@ namespace SimpleXLedger.Clearing.Tests.Process;
 /// <summary>
 /// The wired network, every part its own process: Anvil with the ledger, <c>sxl issuer serve</c> on the ledger
 /// (anchoring its key and issued totals), <c>sxl clearing serve</c> on the ledger's registry, two
-/// <c>sxl relay serve --clearing</c>, and the vendor funding its cards with <c>sxl vendor fund</c>. A card funded
+/// <c>sxl relay serve --rpc --ledger --clearing --operator-key</c> (keys from the ledger's registry, redemptions at
+/// the clearing house), and the vendor funding its cards with <c>sxl vendor fund</c>. A card funded
 /// on-chain becomes tokens; one token offered at both relays at once pays exactly once; every receipt the relays
 /// keep is valid by the ledger contract's own check.
 /// Nothing waits on wall-clock guesses: each step waits for the state the next one needs (a ready line, the key
 /// current on the chain, the card active, the issued total anchored, the chain's time past the key's start).
 /// </summary>
+// In the anvil collection only to run apart from the other chain tests (they are heavy too); it starts its own Anvil,
+// because the shared one's block time has been moved far ahead of the services' clocks by the settlement tests.
 [Collection(AnvilCollection.Name)]
-public sealed class WholeNetworkTests(AnvilFixture anvil, ITestOutputHelper output) : IDisposable
+public sealed class WholeNetworkTests(ITestOutputHelper output) : IDisposable
 {
     private const string IssuerName = "issuer.test";
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(90);
@@ -36,12 +39,15 @@ public sealed class WholeNetworkTests(AnvilFixture anvil, ITestOutputHelper outp
     [Fact]
     public async Task Issuer_clearing_house_and_two_relays_on_a_real_ledger_accept_each_token_once_with_receipts_valid_on_chain()
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        void Step(string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:F1} s  {what}");
+        await using var anvil = await AnvilNode.StartAsync();
         var deployment = await DevnetLedger.DeployAsync(anvil.RpcUrl);
         using var reader = await ChainConnection.ConnectAsync(anvil.RpcUrl);
         var ledger = await LedgerClient.AttachAsync(reader, deployment.Ledger);
 
         // Block time moves only when blocks are mined. The ticker mines one whenever the chain's clock is behind the
-        // wall clock, so block time keeps up with the services' clocks and never runs ahead of them.
+        // wall clock, so block time keeps moving (as on a live chain) without running ahead of the services' clocks.
         using var stopTicking = new CancellationTokenSource();
         var ticker = TickAsync(reader, stopTicking.Token);
         var processes = new List<ChildProcess>();
@@ -58,38 +64,40 @@ public sealed class WholeNetworkTests(AnvilFixture anvil, ITestOutputHelper outp
                 "--http", $"127.0.0.1:{http.ToString(CultureInfo.InvariantCulture)}", "--grpc", $"127.0.0.1:{grpc.ToString(CultureInfo.InvariantCulture)}",
                 "--rpc", anvil.RpcUrl, "--ledger", deployment.Ledger, "--key", issuerKey, "--devnet",
                 "--usable-delay", "3s", "--issue-window", "600s", "--redeem-window", "600s", "--epoch", "1s", "--maintenance-interval", "1s");
+
+            // Meanwhile the vendor makes two cards of 100 credits and funds them on-chain with sxl vendor fund; once the
+            // issuer is up it hands it the batch, and the issuer activates the cards when it sees the funding.
+            var issuerReady = issuer.WaitForLineAsync(l => l.StartsWith("issuer ready", StringComparison.Ordinal), StepTimeout);
+            var vendorDone = VendorFundsCardsAsync(anvil.RpcUrl, deployment.Ledger, issuerReady);
+
             var clearingAddress = (await clearing.WaitForLineAsync(l => l.StartsWith("sxl://", StringComparison.Ordinal), StepTimeout)).Trim();
+            Step("clearing house serving");
 
             // The operators register and their relays start while the issuer gets its first key on-chain.
             var relaysStarting = Task.WhenAll(new[] { ("a", DevAccounts.OperatorA), ("b", DevAccounts.OperatorB) }
-                .Select(r => StartRelayAsync(processes, r.Item1, r.Item2, clearingAddress, http)));
-            await issuer.WaitForLineAsync(l => l.StartsWith("issuer ready", StringComparison.Ordinal), StepTimeout);
-
-            // The vendor makes two cards of 100 credits, funds them on-chain with sxl vendor fund and hands the batch
-            // to the issuer, which activates the cards once it sees the funding.
-            var (codes, batchFile) = await GenerateCardsAsync();
-            var vendorKey = ClearingProcess.WriteKeyFile(Path.Combine(_directory, "vendor.key"), DevAccounts.Vendor);
-            await RunAsync("vendor", "fund", "--batch", batchFile, "--rpc", anvil.RpcUrl, "--ledger", deployment.Ledger, "--key", vendorKey, "--json");
-            await RunAsync("issuer", "cards", "import", "--data", Path.Combine(_directory, "issuer"), "--batch", batchFile);
+                .Select(r => StartRelayAsync(processes, r.Item1, r.Item2, clearingAddress, anvil.RpcUrl, deployment.Ledger)));
+            await issuerReady;
+            Step("issuer serving");
+            var codes = await vendorDone;
+            Step("cards funded and imported");
             var issuingKey = await WaitForAsync("the issuer's key current on-chain", async () => await ledger.GetCurrentIssuingKeyAsync());
+            Step("issuer key current on-chain");
             var tokens = await RedeemCardAsync($"http://127.0.0.1:{grpc.ToString(CultureInfo.InvariantCulture)}", codes[0]);
+            Step("card redeemed");
             Assert.Equal(100, tokens.Count);
             Assert.All(tokens, t => Assert.Equal(issuingKey.KeyId, Token.Parse(t).TokenKeyId.ToArray()));
 
-            // The clearing house accepts no more tokens under a key than the issuer anchored as issued under it, and
-            // judges the key's window by the latest block: wait until the chain holds both (the issuer anchors every
-            // epoch of 1 s; the ticker brings block time up to the wall clock). The relays here judge windows by their
-            // own clock, which the ticker never lets the chain's run ahead of once it has caught up.
+            // The clearing house accepts no more tokens under a key than the issuer anchored as issued under it, and it
+            // and the relays judge the key's window by the latest block: wait until the chain holds both (the issuer
+            // anchors every epoch of 1 s; the ticker keeps block time moving).
             var anchored = await WaitForAsync("the issued total anchored for every token held", async () =>
             {
                 var record = await ledger.GetKeyAsync(issuingKey.KeyId);
-                var blockTime = await reader.LatestBlockTimeAsync();
-                var wallClock = (ulong)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-                return record.Issued >= (ulong)tokens.Count && blockTime >= record.UsableFrom && wallClock >= record.UsableFrom ? record : null;
+                return record.Issued >= (ulong)tokens.Count && await reader.LatestBlockTimeAsync() >= record.UsableFrom ? record : null;
             });
-            output.WriteLine($"key {Convert.ToHexStringLower(issuingKey.KeyId)[..16]}… usable from {anchored.UsableFrom}, {anchored.Issued} anchored as issued");
-
+            Step($"key {Convert.ToHexStringLower(issuingKey.KeyId)[..16]}… usable from {anchored.UsableFrom}, {anchored.Issued} anchored as issued");
             var relays = await relaysStarting;
+            Step("relays serving");
 
             // Each relay's first payment (and so its first call to the clearing house) on a token of its own.
             Assert.Null(await PayAsync(relays[0].Address, tokens[1]));
@@ -100,6 +108,8 @@ public sealed class WholeNetworkTests(AnvilFixture anvil, ITestOutputHelper outp
             Assert.True(
                 both.Count(e => e is null) == 1 && both.Count(e => e == ErrorCode.PaymentRefused) == 1,
                 $"outcomes {string.Join(", ", both.Select(e => e?.ToString() ?? "accepted"))}\n{Logs(processes)}");
+
+            Step("double spend settled");
 
             // Spent stays spent everywhere.
             Assert.Equal(ErrorCode.PaymentRefused, await PayAsync(relays[0].Address, tokens[0]));
@@ -155,14 +165,15 @@ public sealed class WholeNetworkTests(AnvilFixture anvil, ITestOutputHelper outp
         return process;
     }
 
-    private async Task<RelayUnderTest> StartRelayAsync(List<ChildProcess> processes, string name, DevAccount payee, string clearingAddress, int issuerHttp)
+    /// <summary>An operator registers with the clearing house and runs its relay: keys from the ledger's registry, tokens redeemed at the clearing house.</summary>
+    private async Task<RelayUnderTest> StartRelayAsync(List<ChildProcess> processes, string name, DevAccount payee, string clearingAddress, string rpcUrl, string ledger)
     {
         var operatorKey = Path.Combine(_directory, $"operator-{name}.pem");
         var payeeKey = ClearingProcess.WriteKeyFile(Path.Combine(_directory, $"payee-{name}.key"), payee);
         await RunAsync("operator", "register", "--clearing", clearingAddress, "--operator-key", operatorKey, "--payee", payee.Address, "--key", payeeKey);
         var data = Path.Combine(_directory, $"relay-{name}");
         var relay = Start(processes, "relay", "serve", "--data", data, "--listen", "127.0.0.1:0",
-            "--metering", "tokens", "--devnet", "--issuer", $"http://127.0.0.1:{issuerHttp.ToString(CultureInfo.InvariantCulture)}",
+            "--metering", "tokens", "--devnet", "--rpc", rpcUrl, "--ledger", ledger,
             "--metering-setting", $"issuerName={IssuerName}",
             "--clearing", clearingAddress, "--operator-key", operatorKey);
         var address = RelayAddress.Parse((await relay.WaitForLineAsync(l => l.StartsWith("sxl://", StringComparison.Ordinal), StepTimeout)).Trim());
@@ -180,17 +191,20 @@ public sealed class WholeNetworkTests(AnvilFixture anvil, ITestOutputHelper outp
         return process.StandardOutput;
     }
 
-    private async Task<(string[] Codes, string BatchFile)> GenerateCardsAsync()
+    /// <summary>
+    /// The vendor's side: card codes and the batch file (made here, as <c>sxl vendor cards generate</c> makes them),
+    /// the batch funded with <c>sxl vendor fund</c>, then, once the issuer serves, imported with <c>sxl issuer cards import</c>.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> VendorFundsCardsAsync(string rpcUrl, string ledger, Task issuerReady)
     {
-        var lines = await RunAsync("vendor", "cards", "generate", "--vendor", DevAccounts.Vendor.Address, "--value", "100", "--count", "2", "--out", Path.Combine(_directory, "vendor"));
-        string After(string prefix)
-        {
-            var line = lines.First(l => l.StartsWith(prefix, StringComparison.Ordinal));
-            return line[(line.LastIndexOf(": ", StringComparison.Ordinal) + 2)..].Trim();
-        }
-
-        var codes = File.ReadAllLines(After("codes")).Where(l => !string.IsNullOrWhiteSpace(l)).ToArray();
-        return (codes, After("batch file"));
+        var (codes, batch) = SimpleXLedger.Cards.CardMint.Generate(DevAccounts.Vendor.Address, 100, 2, SimpleXLedger.Cards.CardMint.DefaultDenomination);
+        var batchFile = Path.Combine(_directory, "cards.batch.json");
+        SimpleXLedger.Cards.CardBatchFile.Write(batchFile, batch);
+        var vendorKey = ClearingProcess.WriteKeyFile(Path.Combine(_directory, "vendor.key"), DevAccounts.Vendor);
+        await RunAsync("vendor", "fund", "--batch", batchFile, "--rpc", rpcUrl, "--ledger", ledger, "--key", vendorKey, "--json");
+        await issuerReady;
+        await RunAsync("issuer", "cards", "import", "--data", Path.Combine(_directory, "issuer"), "--batch", batchFile);
+        return codes.Select(c => c.Reveal()).ToList();
     }
 
     /// <summary>
