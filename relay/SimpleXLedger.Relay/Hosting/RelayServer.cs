@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using SimpleXLedger.Hosting.BadInput;
 using SimpleXLedger.Hosting.Tls;
 using SimpleXLedger.Hosting.Tracing;
 using SimpleXLedger.Relay.Client;
@@ -99,6 +100,7 @@ public sealed class RelayServer : IAsyncDisposable
             o.EnableDetailedErrors = false;
         });
         builder.Services.AddRequestTrace(options.DataDirectory);
+        builder.Services.AddGrpcRequestGuard();
 
         try
         {
@@ -114,6 +116,7 @@ public sealed class RelayServer : IAsyncDisposable
     private static async Task<RelayServer> FinishAsync(WebApplication app, RelayOptions options, RelayEngine engine, SessionRegistry sessions, byte[] fingerprint, TimeProvider time, CancellationToken ct)
     {
         app.UseRequestTrace();
+        app.UseGrpcRequestGuard();
         app.MapGrpcService<RelayGrpcService>();
         await app.StartAsync(ct);
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -13,6 +13,7 @@ using SimpleXLedger.Clearing.Maintenance;
 using SimpleXLedger.Clearing.Receipts;
 using SimpleXLedger.Clearing.Registry;
 using SimpleXLedger.Clearing.Storage;
+using SimpleXLedger.Hosting.BadInput;
 using SimpleXLedger.Hosting.Tls;
 using SimpleXLedger.Hosting.Tracing;
 
@@ -102,9 +103,11 @@ public sealed class ClearingServer : IAsyncDisposable
             o.EnableDetailedErrors = false;
         });
         builder.Services.AddRequestTrace(settings.DataDirectory);
+        builder.Services.AddGrpcRequestGuard();
 
         var app = builder.Build();
         app.UseRequestTrace();
+        app.UseGrpcRequestGuard();
         app.MapGrpcService<ClearingGrpcService>();
         app.MapGrpcService<SimpleXLedger.Clearing.Settlement.SettlementGrpcService>();
         await app.StartAsync(cancellationToken);

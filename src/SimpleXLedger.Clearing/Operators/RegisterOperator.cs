@@ -70,10 +70,14 @@ public sealed class RegisterOperatorHandler(ClearingDbContext db, ClearingIdenti
             return new RegisterOutcome(RegisterStatus.BadOperatorSignature, payee);
         }
 
-        string? signer;
+        string? signer = null;
         try
         {
-            signer = new EthereumMessageSigner().EncodeUTF8AndEcRecover(text, command.PayeeSignature.ToHex(true));
+            // Only 27..34 are recovery bytes (Nethereum throws a bare Exception for any other): the rest is a bad signature.
+            if (command.PayeeSignature[64] is >= 27 and <= 34)
+            {
+                signer = new EthereumMessageSigner().EncodeUTF8AndEcRecover(text, command.PayeeSignature.ToHex(true));
+            }
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
         {

@@ -41,6 +41,9 @@ public sealed class AuditReport : ScenarioReport
     /// <summary>The fault section (Faults/FaultsRunner): every fault injected and survived, and the checks after them.</summary>
     public Faults.FaultsResult? Faults { get; set; }
 
+    /// <summary>The bad-input section (Fuzz/FuzzRun): cases, crashes, untyped answers, state changes, per endpoint.</summary>
+    internal Fuzz.FuzzReport? Fuzz { get; set; }
+
     public override bool Passed => Steps.Count > 0 && Steps.All(s => s.Status == StepStatus.Passed);
 
     public override JsonObject ToJson()
@@ -75,7 +78,7 @@ public sealed class AuditReport : ScenarioReport
             ["sharedValues"] = SharedValues is { } shared ? new JsonObject { ["count"] = shared, ["findings"] = new JsonArray([.. SharedValueFindings.Select(f => (JsonNode)f)]) } : NotRun(),
             ["logLeaks"] = LogLeaks is { } leaks ? new JsonObject { ["count"] = leaks, ["findings"] = new JsonArray([.. LogLeakFindings.Select(f => (JsonNode)f)]) } : NotRun(),
             ["faults"] = Faults?.ToJson() ?? NotRun(),
-            ["fuzz"] = NotRun(),
+            ["fuzz"] = Fuzz?.ToJson() ?? NotRun(),
             ["soak"] = NotRun(),
         };
         return json;
@@ -101,7 +104,17 @@ public sealed class AuditReport : ScenarioReport
             console.MarkupLine($"  faults: {Markup.Escape(f.Summary())}");
         }
 
+        RenderFuzz(console);
+
         console.MarkupLine($"  shared values: {(SharedValues?.ToString(CultureInfo.InvariantCulture) ?? "not yet run")}; log leaks: {(LogLeaks?.ToString(CultureInfo.InvariantCulture) ?? "not yet run")}; faults, fuzz, soak: not yet run");
+    }
+
+    private void RenderFuzz(IAnsiConsole console)
+    {
+        if (Fuzz is { } z)
+        {
+            console.MarkupLine($"  fuzz: {Markup.Escape(z.Summary())}");
+        }
     }
 
     private static JsonObject NotRun() => new() { ["status"] = "not yet run" };

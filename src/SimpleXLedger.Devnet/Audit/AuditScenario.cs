@@ -21,7 +21,7 @@ namespace SimpleXLedger.Devnet.Audit;
 /// Seed and population from the environment: <c>SXL_AUDIT_SEED</c> (default: random, printed) and
 /// <c>SXL_AUDIT_USERS</c> (default 200; CI runs fewer through the same code).
 /// </summary>
-public sealed class AuditScenario : IDevnetScenario
+public sealed partial class AuditScenario : IDevnetScenario
 {
     public const string ScenarioName = "audit";
     public const string ScenarioDescription = "privacy audit: seeded careful and careless (control) users, the linkability adversary over the issuer's database and the relays' payments";
@@ -97,6 +97,7 @@ public sealed class AuditScenario : IDevnetScenario
             await steps.RunAsync("faults: every service killed (SIGKILL) and restarted, the chain cut away", () => FaultsAsync(seed, users, report, ct), ct);
             await steps.RunAsync("no value shared between issuer and relays or clearing house", () => Task.FromResult(SharedValues(report)), ct, "careful users redeem and spend", "control users redeem and spend");
             await steps.RunAsync("no secret in any log", () => Task.FromResult(LogLeaks(codes, report)), ct, "careful users redeem and spend", "control users redeem and spend");
+            await steps.RunAsync("fuzz: bad input to every endpoint of every service", () => FuzzAsync(seed, report, ct), ct);
         }
         finally
         {

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using SimpleXLedger.Hosting.BadInput;
 using SimpleXLedger.Hosting.Tls;
 using SimpleXLedger.Hosting.Tracing;
 using SimpleXLedger.Issuer.Ledger;
@@ -90,11 +91,15 @@ public static class IssuerHost
             o.EnableDetailedErrors = false;
         });
         builder.Services.AddRequestTrace(settings.DataDirectory);
+        builder.Services.AddGrpcRequestGuard();
         builder.Services.AddSingleton<IssuerMaintenance>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IssuerMaintenance>());
 
         var app = builder.Build();
         app.UseRequestTrace();
+        // Refusals that no endpoint wrote (an unknown path, a method not allowed) still carry a problem body (RFC 9457).
+        app.UseStatusCodePages(PrivacyPassEndpoints.WriteStatusProblemAsync);
+        app.UseGrpcRequestGuard();
         var grpc = app.MapGrpcService<IssuerGrpcService>();
         if (endpoints.Grpc.Port != 0 && endpoints.Http.Port != 0)
         {

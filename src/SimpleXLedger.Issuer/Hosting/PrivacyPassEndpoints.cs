@@ -3,8 +3,10 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Mediator;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
 using SimpleXLedger.Cards;
 using SimpleXLedger.Issuer.Issuance;
 using SimpleXLedger.Issuer.Keys;
@@ -138,11 +140,27 @@ public static class PrivacyPassEndpoints
         _ => StatusCodes.Status400BadRequest,
     };
 
+    /// <summary>The problem body of a refusal no endpoint wrote (no such path, a method not allowed), whatever the client accepts.</summary>
+    public static Task WriteStatusProblemAsync(StatusCodeContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var status = context.HttpContext.Response.StatusCode;
+        return Refuse(context.HttpContext, status, status == StatusCodes.Status404NotFound ? "no such resource" : ReasonPhrases.GetReasonPhrase(status));
+    }
+
+    /// <summary>A refusal with an RFC 9457 problem body: the status, its title, and the reason (which never names the card).</summary>
     private static async Task Refuse(HttpContext context, int status, string reason)
     {
         context.Response.StatusCode = status;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        await context.Response.WriteAsync(reason + "\n", context.RequestAborted);
+        var problem = new JsonObject
+        {
+            ["type"] = "about:blank",
+            ["title"] = ReasonPhrases.GetReasonPhrase(status),
+            ["status"] = status,
+            ["detail"] = reason,
+        };
+        context.Response.ContentType = "application/problem+json";
+        await context.Response.WriteAsync(problem.ToJsonString(), context.RequestAborted);
     }
 
     /// <summary>Reads at most <paramref name="limit"/> bytes; null when the body is longer (it is never buffered whole).</summary>

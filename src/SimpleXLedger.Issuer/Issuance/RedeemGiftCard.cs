@@ -1,9 +1,11 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Mediator;
 using SimpleXLedger.Cards;
 using SimpleXLedger.Hosting.Crash;
+using SimpleXLedger.Issuer.Keys;
 using SimpleXLedger.Issuer.Pipeline;
 using SimpleXLedger.Tokens;
 
@@ -57,9 +59,11 @@ public sealed record RedeemGiftCard(CardCode Code, byte[] RequestId, IReadOnlyLi
     }
 }
 
-public sealed class RedeemGiftCardHandler(IMediator mediator, TokenSigner signer, IssuerSettings settings)
+public sealed class RedeemGiftCardHandler(IMediator mediator, TokenSigner signer, IssuerSettings settings, IssuingKeyDirectory keys)
     : ICommandHandler<RedeemGiftCard, RedeemOutcome>
 {
+    private static readonly ConcurrentDictionary<string, byte[]> Moduli = new(StringComparer.Ordinal);
+
     /// <summary>Where a crash test stops the process: the debit is committed, nothing was signed or sent.</summary>
     public const string CrashAfterDebit = "issuer.redeem.after-debit";
 
@@ -86,6 +90,18 @@ public sealed class RedeemGiftCardHandler(IMediator mediator, TokenSigner signer
             }
 
             parsed[i] = request;
+        }
+
+        // A blinded message at or above the issuing key's modulus can never be signed: refuse it before the debit, so a
+        // bad request never moves the card or the key's issued count, not even until the refund below (an anchoring of
+        // issued totals in between would have counted it). A key that changes meanwhile is still caught after signing.
+        if (await keys.CurrentAsync(cancellationToken) is { } issuing && Convert.ToByte(issuing.Id[^2..], 16) == parsed[0].TruncatedTokenKeyId)
+        {
+            var modulus = Moduli.GetOrAdd(issuing.Id, _ => TokenPublicKey.FromSpki(issuing.Spki).RsaKey.Modulus.ToArray());
+            if (parsed.Any(r => r.BlindedMessage.SequenceCompareTo(modulus) >= 0))
+            {
+                return RedeemOutcome.Failed(RedeemStatus.BadTokenRequest);
+            }
         }
 
         var debit = await mediator.Send(

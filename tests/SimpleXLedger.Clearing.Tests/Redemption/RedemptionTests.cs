@@ -389,6 +389,15 @@ public abstract class RedemptionTests
 
         Assert.Equal(RegisterStatus.BadPayeeSignature, (await h.SendAsync(new RegisterOperator(key.PublicKey, payee.Address, PersonalSign(DevAccounts.OperatorB, text), key.Sign(bytes)))).Status);
         Assert.Equal(RegisterStatus.BadOperatorSignature, (await h.SendAsync(new RegisterOperator(key.PublicKey, payee.Address, PersonalSign(payee, text), new byte[64]))).Status);
+
+        // A recovery byte that is none (found by the audit's fuzzer: it was an unhandled exception, gRPC Unknown).
+        foreach (var v in new byte[] { 0, 1, 26, 35, 0xFF })
+        {
+            var signature = PersonalSign(payee, text);
+            signature[64] = v;
+            Assert.Equal(RegisterStatus.BadPayeeSignature, (await h.SendAsync(new RegisterOperator(key.PublicKey, payee.Address, signature, key.Sign(bytes)))).Status);
+        }
+
         Assert.Equal(RegisterStatus.Registered, (await h.SendAsync(new RegisterOperator(key.PublicKey, payee.Address.ToLowerInvariant(), PersonalSign(payee, text), key.Sign(bytes)))).Status);
         Assert.Equal(RegisterStatus.Replayed, (await h.SendAsync(new RegisterOperator(key.PublicKey, payee.Address, PersonalSign(payee, text), key.Sign(bytes)))).Status);
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using SimpleXLedger.Devnet.Audit;
 using SimpleXLedger.Devnet.Audit.Faults;
+using SimpleXLedger.Devnet.Audit.Fuzz;
 using SimpleXLedger.Devnet.Tests.Support;
 using SimpleXLedger.Testing;
 
@@ -16,6 +17,9 @@ public sealed class AuditScenarioTests : IDisposable
     private const int Users = 40;
     private const ulong Seed = 20261127;
 
+    /// <summary>Fuzz cases in the short run (the full run has 100000; same code path).</summary>
+    private const long FuzzCases = 3000;
+
     private readonly string _data = Path.Combine(Path.GetTempPath(), "sxl-devnet-audit-" + Guid.NewGuid().ToString("N")[..8]);
 
     [Fact]
@@ -28,6 +32,7 @@ public sealed class AuditScenarioTests : IDisposable
             {
                 [AuditScenario.SeedVariable] = Seed.ToString(CultureInfo.InvariantCulture),
                 [AuditScenario.UsersVariable] = Users.ToString(CultureInfo.InvariantCulture),
+                [FuzzOptions.CasesVariable] = FuzzCases.ToString(CultureInfo.InvariantCulture),
             });
 
         var status = await devnet.WaitForExitAsync(TimeSpan.FromMinutes(12));
@@ -58,12 +63,34 @@ public sealed class AuditScenarioTests : IDisposable
         Assert.Contains(perFault, f => f!["service"]!.GetValue<string>() == "chain" && f["survived"]!.GetValue<bool>());
         Assert.Contains(perFault, f => f!["how"]!.GetValue<string>().StartsWith("kill -9", StringComparison.Ordinal) && f["survived"]!.GetValue<bool>() && f["exitStatus"]!.GetValue<int>() == 137);
         Assert.All(faults["checks"]!.AsArray(), c => Assert.True(c!["ok"]!.GetValue<bool>(), c.ToJsonString()));
-        foreach (var part in new[] { "fuzz", "soak" })
+        foreach (var part in new[] { "soak" })
         {
             Assert.Equal("not yet run", json[part]!["status"]!.GetValue<string>());
         }
 
+        AssertFuzz(json["fuzz"]!);
         Assert.Empty(await ProcessTable.WaitAllGoneAsync(ProcessTable.Matching(_data).Select(p => p.Pid), TimeSpan.FromSeconds(10)));
+    }
+
+    /// <summary>The fuzz section: every endpoint of every service had cases; no crash, no untyped answer, no state change.</summary>
+    private static void AssertFuzz(JsonNode fuzz)
+    {
+        Assert.True(fuzz["ok"]!.GetValue<bool>(), fuzz.ToJsonString());
+        Assert.Equal(FuzzCases, fuzz["cases"]!.GetValue<long>());
+        foreach (var figure in new[] { "crashes", "untypedErrors", "hangs", "leaks", "stateChanges", "logLeaks" })
+        {
+            Assert.True(fuzz[figure]!.GetValue<int>() == 0, $"{figure}: {fuzz.ToJsonString()}");
+        }
+
+        var endpoints = fuzz["perEndpoint"]!.AsObject();
+        string[] expected =
+        [
+            "issuer.grpc/Redeem", "issuer.grpc/GetCard", "issuer.grpc/GetDirectory", "issuer.http/token-request", "issuer.http/other",
+            "relay.grpc/Hello", "relay.grpc/Execute", "relay.grpc/Subscribe", "relay.grpc/Session",
+            "clearing.grpc/Redeem", "clearing.grpc/RegisterOperator", "clearing.grpc/GetInfo", "settlement.grpc/GetEpoch",
+            "raw.grpc/issuer", "raw.grpc/clearing", "raw.grpc/relay-a", "raw.grpc/relay-b",
+        ];
+        Assert.All(expected, e => Assert.True(endpoints.ContainsKey(e) && endpoints[e]!["refused"]!.GetValue<int>() > 0, $"{e}: {fuzz.ToJsonString()}"));
     }
 
     public void Dispose()

@@ -126,4 +126,35 @@ public class HttpIssuanceTests(IssuerServerFixture fixture) : IClassFixture<Issu
             Assert.DoesNotContain(unknown[4..12], await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task Every_refusal_carries_an_rfc9457_problem_body_also_for_paths_and_methods_nobody_serves()
+    {
+        using var http = Server.Http();
+        using var state = NewRequest();
+        var body = state.Request.ToArray();
+        using var html = new HttpRequestMessage(HttpMethod.Get, "/no/such/path");
+        html.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/html"));
+
+        (HttpResponseMessage Response, int Status)[] refusals =
+        [
+            (await http.SendAsync(Post(body, null)), 401),
+            (await http.SendAsync(Post(body, CardCode.Generate().Reveal(), "text/plain")), 415),
+            (await http.SendAsync(Post([1, 2, 3], CardCode.Generate().Reveal())), 422),
+            (await http.SendAsync(html), 404),
+            (await http.GetAsync("/token-request"), 405),
+        ];
+        foreach (var (response, status) in refusals)
+        {
+            using (response)
+            {
+                Assert.Equal(status, (int)response.StatusCode);
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                using var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                Assert.Equal(status, problem.RootElement.GetProperty("status").GetInt32());
+                Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("title").GetString()));
+                Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("detail").GetString()));
+            }
+        }
+    }
 }

@@ -1,0 +1,273 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Net.Sockets;
+using SimpleXLedger.Hosting.Tls;
+
+namespace SimpleXLedger.Devnet.Audit.Fuzz;
+
+/// <summary>
+/// What a service answered to one request, as it came off the wire: the HTTP status, the gRPC status and message
+/// (from the trailers, or the headers of a trailers-only answer), the <c>sxl-error</c> reason, the body and the
+/// messages framed in it; or, when no answer came, why (the connection or stream was dropped, or it timed out).
+/// </summary>
+internal sealed record WireAnswer(
+    int HttpStatus,
+    int? GrpcStatus,
+    string? GrpcMessage,
+    string? Reason,
+    string? ContentType,
+    byte[] Body,
+    IReadOnlyList<byte[]> Messages,
+    string? Dropped = null,
+    bool TimedOut = false)
+{
+    public static WireAnswer DroppedWith(string why) => new(0, null, null, null, null, [], [], why);
+
+    public static WireAnswer Timeout() => new(0, null, null, null, null, [], [], "timed out", TimedOut: true);
+}
+
+/// <summary>
+/// One client connection pool to one service: HTTP/2 (over pinned TLS, or cleartext to loopback) or HTTP/1.1, from an
+/// optional source address (the issuer holds off wrong card codes per client address). Reused by every case.
+/// </summary>
+internal sealed class Lane : IDisposable
+{
+    private readonly HttpMessageInvoker _http;
+
+    public Lane(string name, Uri baseUri, byte[]? fingerprint, IPAddress? source, bool singleConnection, Version version)
+    {
+        Name = name;
+        BaseUri = baseUri;
+        Version = version;
+        Handler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = !singleConnection,
+            MaxConnectionsPerServer = singleConnection ? 1 : 16,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            ConnectTimeout = TimeSpan.FromSeconds(15),
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        };
+        if (fingerprint is not null)
+        {
+            Handler.SslOptions = new PinnedCertificateValidator(fingerprint).ClientOptions(baseUri.Host);
+        }
+
+        if (source is not null)
+        {
+            Handler.ConnectCallback = async (context, ct) =>
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    socket.Bind(new IPEndPoint(source, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, ct);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+
+        _http = new HttpMessageInvoker(Handler, disposeHandler: false);
+    }
+
+    public string Name { get; }
+
+    public Uri BaseUri { get; }
+
+    public Version Version { get; }
+
+    public SocketsHttpHandler Handler { get; }
+
+    /// <summary>Sends one request and reads the whole answer (at most <paramref name="maxBody"/> bytes of body).</summary>
+    public async Task<WireAnswer> SendAsync(HttpRequestMessage request, TimeSpan timeout, int maxBody, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Version = Version;
+        request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            using var response = await _http.SendAsync(request, deadline.Token);
+            var body = await ReadLimitedAsync(response.Content, maxBody, deadline.Token);
+            var grpcStatus = Header(response, "grpc-status");
+            return new WireAnswer(
+                (int)response.StatusCode,
+                int.TryParse(grpcStatus, NumberStyles.None, CultureInfo.InvariantCulture, out var code) ? code : null,
+                Header(response, "grpc-message") is { } m ? Uri.UnescapeDataString(m) : null,
+                Header(response, "sxl-error"),
+                response.Content.Headers.ContentType?.ToString() ?? (response.Headers.TryGetValues("content-type", out var c) ? string.Join(",", c) : null),
+                body,
+                Frames(body));
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return WireAnswer.Timeout();
+        }
+        catch (HttpRequestException e)
+        {
+            return WireAnswer.DroppedWith(Describe(e));
+        }
+        catch (IOException e)
+        {
+            return WireAnswer.DroppedWith(Describe(e));
+        }
+    }
+
+    /// <summary>A gRPC call with the given raw body (normally one framed message) and content type.</summary>
+    public Task<WireAnswer> GrpcAsync(string path, byte[] body, TimeSpan timeout, CancellationToken ct, string contentType = "application/grpc", HttpMethod? method = null, IEnumerable<(string Name, string Value)>? headers = null)
+    {
+        var request = new HttpRequestMessage(method ?? HttpMethod.Post, new Uri(BaseUri, path));
+        request.Headers.TryAddWithoutValidation("te", "trailers");
+        foreach (var (name, value) in headers ?? [])
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        var content = new ByteArrayContent(body);
+        if (contentType.Length > 0)
+        {
+            content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        }
+
+        request.Content = content;
+        return SendAsync(request, timeout, 4 << 20, ct);
+    }
+
+    /// <summary>A gRPC message framed as the protocol says: uncompressed flag, big-endian length, message.</summary>
+    public static byte[] Frame(ReadOnlySpan<byte> message, byte flag = 0)
+    {
+        var framed = new byte[5 + message.Length];
+        framed[0] = flag;
+        BinaryPrimitives.WriteUInt32BigEndian(framed.AsSpan(1), (uint)message.Length);
+        message.CopyTo(framed.AsSpan(5));
+        return framed;
+    }
+
+    /// <summary>The messages framed in a gRPC body (as far as they are complete).</summary>
+    public static IReadOnlyList<byte[]> Frames(ReadOnlySpan<byte> body)
+    {
+        var messages = new List<byte[]>();
+        while (body.Length >= 5)
+        {
+            var length = BinaryPrimitives.ReadUInt32BigEndian(body[1..]);
+            if (length > body.Length - 5)
+            {
+                break;
+            }
+
+            messages.Add(body.Slice(5, (int)length).ToArray());
+            body = body[(5 + (int)length)..];
+        }
+
+        return messages;
+    }
+
+    private static string? Header(HttpResponseMessage response, string name)
+    {
+        if (response.TrailingHeaders.TryGetValues(name, out var t))
+        {
+            return t.FirstOrDefault();
+        }
+
+        return response.Headers.TryGetValues(name, out var h) ? h.FirstOrDefault() : null;
+    }
+
+    private static async Task<byte[]> ReadLimitedAsync(HttpContent content, int max, CancellationToken ct)
+    {
+        await using var stream = await content.ReadAsStreamAsync(ct);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length < max)
+            {
+                buffer.Write(chunk, 0, (int)Math.Min(read, max - buffer.Length));
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static string Describe(Exception e)
+    {
+        var inner = e;
+        while (inner.InnerException is not null)
+        {
+            inner = inner.InnerException;
+        }
+
+        return inner is HttpProtocolException p ? $"stream reset ({p.ErrorCode})" : inner.GetType().Name;
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        Handler.Dispose();
+    }
+}
+
+/// <summary>Opens raw connections to send bytes that are not even HTTP (or TLS, or HTTP/2 as it should be).</summary>
+internal static class RawConnection
+{
+    /// <summary>Connects (TLS with ALPN h2 when pinned), writes <paramref name="payload"/>, reads what comes back until the peer closes or the time is up.</summary>
+    public static async Task<(byte[] Received, bool Closed)> ExchangeAsync(Uri target, byte[]? fingerprint, bool tls, byte[] payload, TimeSpan wait, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        using var client = new TcpClient { NoDelay = true };
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(wait);
+        var received = new MemoryStream();
+        try
+        {
+            await client.ConnectAsync(target.Host, target.Port, deadline.Token);
+            Stream stream = client.GetStream();
+            if (tls)
+            {
+                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                var options = fingerprint is null
+                    ? new SslClientAuthenticationOptions { TargetHost = target.Host, RemoteCertificateValidationCallback = (_, _, _, _) => true }
+                    : new PinnedCertificateValidator(fingerprint).ClientOptions(target.Host);
+                options.ApplicationProtocols = [SslApplicationProtocol.Http2];
+                await ssl.AuthenticateAsClientAsync(options, deadline.Token);
+                stream = ssl;
+            }
+
+            await using (stream)
+            {
+                await stream.WriteAsync(payload, deadline.Token);
+                await stream.FlushAsync(deadline.Token);
+                var buffer = new byte[8192];
+                int read;
+                while ((read = await stream.ReadAsync(buffer, deadline.Token)) > 0)
+                {
+                    if (received.Length < 64 * 1024)
+                    {
+                        received.Write(buffer, 0, read);
+                    }
+                }
+            }
+
+            return (received.ToArray(), true);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return (received.ToArray(), false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or AuthenticationException)
+        {
+            return (received.ToArray(), true);
+        }
+    }
+}
