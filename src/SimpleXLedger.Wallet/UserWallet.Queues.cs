@@ -293,9 +293,14 @@ public sealed partial class UserWallet
                 var token = AvailableTokenRecords(s, forSpending: true).FirstOrDefault();
                 if (token is null)
                 {
-                    if (AvailableTokenRecords(s).Any())
+                    if (AvailableTokenRecords(s).Select(t => (long?)t.AddedAt).Min() is { } oldest)
                     {
-                        throw new WalletException(WalletError.InsufficientTokens, $"the tokens available were redeemed less than {Durations.Format(Policy.MinTokenAge)} ago; waiting keeps the redemption unlinkable from this payment");
+                        var spendableAt = DateTimeOffset.FromUnixTimeSeconds(oldest) + Policy.MinTokenAge;
+                        var retryAt = spendableAt + Policy.TopUpDelay.Next(Random);
+                        throw new TokensTooYoungException(
+                            $"the tokens available were redeemed less than {Durations.Format(Policy.MinTokenAge)} ago; waiting keeps the redemption unlinkable from this payment (try again after {retryAt:u})",
+                            spendableAt,
+                            retryAt);
                     }
 
                     return ((string, byte[])?)null;

@@ -88,6 +88,42 @@ public class WalletException : Exception
     public WalletError Error { get; }
 }
 
+/// <summary>
+/// The wallet has tokens, but all younger than the policy's minimum age: paying now would follow their redemption
+/// closely in time. Nothing was spent or sent. <see cref="RetryAt"/> is when to try again: the moment they are old
+/// enough plus a fresh random delay, so the payment's distance from the redemption is not a constant either.
+/// </summary>
+public sealed class TokensTooYoungException : WalletException
+{
+    public TokensTooYoungException()
+        : this("the tokens available are too young to spend", DateTimeOffset.MinValue, DateTimeOffset.MinValue)
+    {
+    }
+
+    public TokensTooYoungException(string message)
+        : this(message, DateTimeOffset.MinValue, DateTimeOffset.MinValue)
+    {
+    }
+
+    public TokensTooYoungException(string message, Exception innerException)
+        : base(WalletError.InsufficientTokens, message, innerException)
+    {
+    }
+
+    public TokensTooYoungException(string message, DateTimeOffset spendableAt, DateTimeOffset retryAt)
+        : base(WalletError.InsufficientTokens, message)
+    {
+        SpendableAt = spendableAt;
+        RetryAt = retryAt;
+    }
+
+    /// <summary>When the oldest available token reaches the minimum age.</summary>
+    public DateTimeOffset SpendableAt { get; }
+
+    /// <summary>When to try again (after <see cref="SpendableAt"/>, by a random delay drawn from the top-up delay).</summary>
+    public DateTimeOffset RetryAt { get; }
+}
+
 /// <summary>Why the wallet refused an issuer's key: key consistency (design, point 2) allows no fallback.</summary>
 public enum KeyConsistencyFailure
 {

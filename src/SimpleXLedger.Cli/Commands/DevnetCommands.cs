@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text.Json;
 using SimpleXLedger.Devnet;
+using SimpleXLedger.Devnet.Audit;
 using SimpleXLedger.Devnet.Network;
 using SimpleXLedger.Devnet.Processes;
 using SimpleXLedger.Devnet.Scenarios;
@@ -23,11 +24,15 @@ internal static class DevnetCommands
         var exit = new Option<bool>("--exit") { Description = "Stop once the scenario has run; the exit status says whether everything held (0) or not (1)." };
         var json = new Option<bool>("--json") { Description = "Print the scenario's findings as one JSON object on stdout (nothing else goes there) instead of the summary." };
         var epochSeconds = new Option<ulong>("--epoch-seconds") { Description = "Settlement epoch length, in seconds of block time.", DefaultValueFactory = _ => 30 };
+        var seed = new Option<ulong?>("--seed") { Description = $"Audit: the seed of the simulated users' behaviour, printed in the output so a run can be replayed (default: {AuditScenario.SeedVariable}, else random)." };
+        var users = new Option<int?>("--users") { Description = $"Audit: simulated users in each population, careful and control (default: {AuditScenario.UsersVariable}, else 200)." };
+        var soakSeconds = new Option<int?>("--soak-seconds") { Description = $"Audit: how long the soak runs, in seconds; 0 skips it (default: {AuditScenario.SoakSecondsVariable}, else 120)." };
+        var soakUsers = new Option<int?>("--soak-users") { Description = $"Audit: concurrent users in the soak (default: {AuditScenario.SoakUsersVariable}, else 32)." };
         var command = new Command(
             "devnet",
             "Run the whole network on this machine: Anvil with the ledger deployed, an issuer, a clearing house and two relays, each its own `sxl … serve` process on loopback with --devnet, and a vendor batch funded. Serves until Ctrl+C, which stops every process.")
         {
-            data, scenario, exit, json, epochSeconds,
+            data, scenario, exit, json, epochSeconds, seed, users, soakSeconds, soakUsers,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -44,6 +49,12 @@ internal static class DevnetCommands
                 return ExitCodes.Usage;
             }
 
+            if (ApplyAuditOptions(chosen, parse.GetValue(seed), parse.GetValue(users), parse.GetValue(soakSeconds), parse.GetValue(soakUsers)) is { } auditError)
+            {
+                await Console.Error.WriteLineAsync($"error: {auditError}");
+                return ExitCodes.Usage;
+            }
+
             var directory = parse.GetValue(data)?.FullName ?? Path.Combine(Path.GetTempPath(), "sxl-devnet-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
             var options = new DevnetOptions
             {
@@ -55,6 +66,36 @@ internal static class DevnetCommands
             return await RunAsync(options, chosen, parse.GetValue(exit), parse.GetValue(json), ct);
         });
         return command;
+    }
+
+    /// <summary>The audit's own options (seed, population, soak) onto the audit scenario; an error when they do not fit.</summary>
+    private static string? ApplyAuditOptions(IDevnetScenario? chosen, ulong? seed, int? users, int? soakSeconds, int? soakUsers)
+    {
+        if (chosen is not AuditScenario audit)
+        {
+            return seed is null && users is null && soakSeconds is null && soakUsers is null ? null : "--seed, --users, --soak-seconds and --soak-users go with --scenario audit";
+        }
+
+        if (users is < 2 or > 10_000)
+        {
+            return "--users is 2 to 10000";
+        }
+
+        if (soakSeconds is < 0 or > 3600)
+        {
+            return "--soak-seconds is 0 to 3600";
+        }
+
+        if (soakUsers is < 1 or > 1000)
+        {
+            return "--soak-users is 1 to 1000";
+        }
+
+        audit.Seed = seed ?? audit.Seed;
+        audit.Users = users ?? audit.Users;
+        audit.SoakSeconds = soakSeconds ?? audit.SoakSeconds;
+        audit.SoakUsers = soakUsers ?? audit.SoakUsers;
+        return null;
     }
 
     private static async Task<int> RunAsync(DevnetOptions options, IDevnetScenario? scenario, bool exitAfter, bool json, CancellationToken ct)
@@ -171,7 +212,7 @@ internal static class DevnetCommands
         var w = $"{sxl} wallet --wallet {wallet}";
         console.MarkupLine("[bold]Try this[/] (in another terminal): a wallet, a card, a paid queue, a message.");
         console.WriteLine("  export SXL_WALLET_PASSPHRASE='a devnet passphrase'");
-        console.WriteLine($"  {w} init --kdf-memory 64 --topup-delay uniform:1s-3s");
+        console.WriteLine($"  {w} init --kdf-memory 64 --topup-delay uniform:1s-3s --min-token-age 0   # devnet: spend at once");
         console.WriteLine($"  {w} redeem \"$(head -n 1 {SxlProgram.Quote(network.Batch.CodesFile)})\" --issuer {network.Issuer.Grpc} --directory {network.Issuer.Http} --rpc {network.RpcUrl} --ledger {network.Ledger}");
         console.WriteLine($"  {w} queue create --relay '{relayA}' --name inbox");
         console.WriteLine($"  {w} run --until-idle        # the queue's top-up, after its random delay");

@@ -51,7 +51,7 @@ internal static class WalletCommands
         var step = new Option<int?>("--topup-step") { Description = "Tokens per queue top-up (default 10)." };
         var delay = new Option<string?>("--topup-delay") { Description = "Wait before each top-up: exp:<mean>[/<max>] (default exp:10m/1h), uniform:<min>-<max>, fixed:<d> or 0." };
         var low = new Option<long?>("--low-credit") { Description = "Top a queue up when its credit falls below this many microcredits (default 1000000 = one credit)." };
-        var age = new Option<string?>("--min-token-age") { Description = "Spend tokens only once they are this old (e.g. 30m), so no payment follows its redemption closely (default 0)." };
+        var age = new Option<string?>("--min-token-age") { Description = "Spend tokens only once they are this old (e.g. 30m), so no payment follows its redemption closely (default 1h; 0 spends at once)." };
         var command = new Command("init", "Create a new wallet file, encrypted under a passphrase (asked twice unless SXL_WALLET_PASSPHRASE is set).")
         {
             memory, passes, step, delay, low, age,

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using SimpleXLedger.Devnet.Audit.Soak;
 using SimpleXLedger.Devnet.Scenarios;
 using Spectre.Console;
 
@@ -44,6 +45,8 @@ public sealed class AuditReport : ScenarioReport
     /// <summary>The bad-input section (Fuzz/FuzzRun): cases, crashes, untyped answers, state changes, per endpoint.</summary>
     internal Fuzz.FuzzReport? Fuzz { get; set; }
 
+    public SoakResult? Soak { get; set; }
+
     public override bool Passed => Steps.Count > 0 && Steps.All(s => s.Status == StepStatus.Passed);
 
     public override JsonObject ToJson()
@@ -79,7 +82,7 @@ public sealed class AuditReport : ScenarioReport
             ["logLeaks"] = LogLeaks is { } leaks ? new JsonObject { ["count"] = leaks, ["findings"] = new JsonArray([.. LogLeakFindings.Select(f => (JsonNode)f)]) } : NotRun(),
             ["faults"] = Faults?.ToJson() ?? NotRun(),
             ["fuzz"] = Fuzz?.ToJson() ?? NotRun(),
-            ["soak"] = NotRun(),
+            ["soak"] = Soak?.ToJson() ?? NotRun(),
         };
         return json;
     }
@@ -87,7 +90,7 @@ public sealed class AuditReport : ScenarioReport
     public override void Render(IAnsiConsole console)
     {
         ArgumentNullException.ThrowIfNull(console);
-        console.MarkupLine($"[bold]privacy audit[/], seed {Seed} ({AuditScenario.SeedVariable}={Seed} replays it), {Users} users per population");
+        console.MarkupLine($"[bold]privacy audit[/], seed {Seed} (--seed {Seed} replays it), {Users} users per population");
         foreach (var s in Steps)
         {
             var colour = s.Status == StepStatus.Passed ? "green" : s.Status == StepStatus.Failed ? "red" : "yellow";
@@ -106,7 +109,8 @@ public sealed class AuditReport : ScenarioReport
 
         RenderFuzz(console);
 
-        console.MarkupLine($"  shared values: {(SharedValues?.ToString(CultureInfo.InvariantCulture) ?? "not yet run")}; log leaks: {(LogLeaks?.ToString(CultureInfo.InvariantCulture) ?? "not yet run")}; faults, fuzz, soak: not yet run");
+        console.MarkupLine($"  shared values: {(SharedValues?.ToString(CultureInfo.InvariantCulture) ?? "not yet run")}; log leaks: {(LogLeaks?.ToString(CultureInfo.InvariantCulture) ?? "not yet run")}; faults, fuzz: not yet run");
+        console.MarkupLine($"  soak: {Markup.Escape(Soak?.Summary() ?? "not run")}");
     }
 
     private void RenderFuzz(IAnsiConsole console)

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using SimpleXLedger.Cards;
 using SimpleXLedger.Chain.Devnet;
+using SimpleXLedger.Devnet.Audit.Soak;
 using SimpleXLedger.Devnet.Network;
 using SimpleXLedger.Devnet.Scenarios;
 using SimpleXLedger.Hosting.Tracing;
@@ -27,6 +28,8 @@ public sealed partial class AuditScenario : IDevnetScenario
     public const string ScenarioDescription = "privacy audit: seeded careful and careless (control) users, the linkability adversary over the issuer's database and the relays' payments";
     public const string SeedVariable = "SXL_AUDIT_SEED";
     public const string UsersVariable = "SXL_AUDIT_USERS";
+    public const string SoakSecondsVariable = "SXL_AUDIT_SOAK_SECONDS";
+    public const string SoakUsersVariable = "SXL_AUDIT_SOAK_USERS";
     private const ulong CreditsPerCard = 100;
 
     /// <summary>
@@ -38,10 +41,17 @@ public sealed partial class AuditScenario : IDevnetScenario
     /// <summary>The careful wallet's top-up delay, the design's exponential shape scaled down from 10 min (cap 1 h) to fit the devnet's key windows.</summary>
     private static readonly DelayDistribution CarefulDelay = DelayDistribution.Exponential(TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10));
 
+    /// <summary>The careful wallet's minimum token age, the default (1 h) scaled down like the delay, to fit the same windows.</summary>
+    private static readonly TimeSpan CarefulMinTokenAge = TimeSpan.FromMinutes(2);
+
+    /// <summary>The share of users who make their first queue right after redeeming their card (new users starting at once).</summary>
+    private const double NewUserShare = 0.25;
+
     private DevnetNetwork _network = null!;
     private IDevnetProgress _progress = null!;
     private IssuerSession _issuer = null!;
     private readonly List<RelayPayment> _payments = [];
+    private readonly SimulatedTimeline _timeline = new();
     private readonly List<(string Kind, byte[] Value)> _secrets = [];
     private readonly List<(string Kind, string Text)> _secretTexts = [];
 
@@ -54,6 +64,12 @@ public sealed partial class AuditScenario : IDevnetScenario
 
     /// <summary>Users per population (<c>--users</c>); null: <c>SXL_AUDIT_USERS</c>, else 200.</summary>
     public int? Users { get; set; }
+
+    /// <summary>Seconds of the soak (<c>--soak-seconds</c>, 0 skips it); null: <c>SXL_AUDIT_SOAK_SECONDS</c>, else 120.</summary>
+    public int? SoakSeconds { get; set; }
+
+    /// <summary>Concurrent users of the soak (<c>--soak-users</c>); null: <c>SXL_AUDIT_SOAK_USERS</c>, else 32.</summary>
+    public int? SoakUsers { get; set; }
 
     /// <summary>Every service keeps a request trace (what any operator could record): the adversary gets it.</summary>
     public DevnetOptions Configure(DevnetOptions options)
@@ -75,11 +91,13 @@ public sealed partial class AuditScenario : IDevnetScenario
         _progress = progress;
         var seed = Seed ?? (Environment.GetEnvironmentVariable(SeedVariable) is { Length: > 0 } s ? ulong.Parse(s, CultureInfo.InvariantCulture) : BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8)));
         var users = Users ?? (Environment.GetEnvironmentVariable(UsersVariable) is { Length: > 0 } u ? int.Parse(u, CultureInfo.InvariantCulture) : 200);
-        progress.Noted($"audit seed {seed} (replay with {SeedVariable}={seed}), {users} users per population");
+        var soakSeconds = SoakSeconds ?? (Environment.GetEnvironmentVariable(SoakSecondsVariable) is { Length: > 0 } ss ? int.Parse(ss, CultureInfo.InvariantCulture) : 120);
+        var soakUsers = soakSeconds <= 0 ? 0 : SoakUsers ?? (Environment.GetEnvironmentVariable(SoakUsersVariable) is { Length: > 0 } su ? int.Parse(su, CultureInfo.InvariantCulture) : 32);
+        progress.Noted($"audit seed {seed} (replay with --seed {seed}), {users} users per population");
         var steps = new ScenarioSteps(progress);
         var report = new AuditReport { Seed = seed, Users = users, Steps = steps.Records };
         IReadOnlyList<string> codes = [];
-        var careful = new Population("careful", SpendingPolicy.Careful with { TopUpDelay = CarefulDelay });
+        var careful = new Population("careful", SpendingPolicy.Careful with { TopUpDelay = CarefulDelay, MinTokenAge = CarefulMinTokenAge });
         var control = new Population("control", SpendingPolicy.Careless);
 
         var directory = await RegistryKeySource.ConnectAsync(network.RpcUrl, network.Ledger, ct);
@@ -88,15 +106,20 @@ public sealed partial class AuditScenario : IDevnetScenario
         {
             await steps.RunAsync("vendor funds the audit's cards", async () =>
             {
-                codes = await FundCardsAsync(2 * users, ct);
+                codes = await FundCardsAsync((2 * users) + soakUsers, ct);
                 return $"{codes.Count} cards of {CreditsPerCard} credits";
             }, ct);
             await steps.RunAsync("careful users redeem and spend", () => PlayAsync(careful, codes.Take(users).ToList(), seed, ct), ct, "vendor funds the audit's cards");
-            await steps.RunAsync("control users redeem and spend", () => PlayAsync(control, codes.Skip(users).ToList(), seed ^ 0x5A5A5A5A5A5A5A5AUL, ct), ct, "vendor funds the audit's cards");
+            await steps.RunAsync("control users redeem and spend", () => PlayAsync(control, codes.Skip(users).Take(users).ToList(), seed ^ 0x5A5A5A5A5A5A5A5AUL, ct), ct, "vendor funds the audit's cards");
             await steps.RunAsync("adversary links cards to queues", () => AdversaryAsync(careful, control, report, ct), ct, "careful users redeem and spend", "control users redeem and spend");
             await steps.RunAsync("faults: every service killed (SIGKILL) and restarted, the chain cut away", () => FaultsAsync(seed, users, report, ct), ct);
             await steps.RunAsync("no value shared between issuer and relays or clearing house", () => Task.FromResult(SharedValues(report)), ct, "careful users redeem and spend", "control users redeem and spend");
             await steps.RunAsync("no secret in any log", () => Task.FromResult(LogLeaks(codes, report)), ct, "careful users redeem and spend", "control users redeem and spend");
+            if (soakUsers > 0)
+            {
+                var soak = new SoakOptions { Duration = TimeSpan.FromSeconds(soakSeconds), Users = soakUsers, Seed = seed };
+                await steps.RunAsync("soak: concurrent users at both relays", () => SoakAsync([.. codes.Skip(2 * users)], soak, progress, report, ct), ct, "vendor funds the audit's cards");
+            }
             await steps.RunAsync("fuzz: bad input to every endpoint of every service", () => FuzzAsync(seed, report, ct), ct);
         }
         finally
@@ -123,11 +146,14 @@ public sealed partial class AuditScenario : IDevnetScenario
     {
         var redemptions = LinkabilityAdversary.ReadIssuer(Path.Combine(_network.Issuer.DataDirectory, "issuer.db"));
         var traces = await TraceEvidence.ReadFlushedAsync(_network, redemptions, _payments, ct);
+
         (double Best, IReadOnlyList<StrategyResult> All) Attack(Population p)
         {
             var cards = p.Truth.Keys.ToHashSet(StringComparer.Ordinal);
             var queues = p.Truth.Values.ToHashSet(StringComparer.Ordinal);
-            var links = LinkabilityAdversary.Link(redemptions, [.. _payments.Where(x => queues.Contains(x.Relay + "/" + x.Queue))], cards, traces);
+            // The adversary knows the wallet's public policy, its minimum token age included. The services recorded
+            // wall-clock times of a run played faster than life: it compares them on the users' own clock.
+            var links = LinkabilityAdversary.Link(redemptions, [.. _payments.Where(x => queues.Contains(x.Relay + "/" + x.Queue))], cards, traces, p.Policy.MinTokenAge, _timeline.Map);
             var scores = LinkabilityAdversary.Score(links, p.Truth);
             return (scores.Max(x => x.Accuracy), scores);
         }
@@ -139,6 +165,16 @@ public sealed partial class AuditScenario : IDevnetScenario
         ScenarioCheckException.That(accuracy <= chance + margin, $"the adversary linked {accuracy:P2} of careful users, beyond chance {chance:P2} + margin {margin:P2}");
         ScenarioCheckException.That(controlAccuracy >= 0.9, $"the adversary linked only {controlAccuracy:P2} of control users (needs ≥ 90% to be competent)");
         return $"careful: accuracy {accuracy:P2} (chance {chance:P2}, margin {margin:P2}); control: {controlAccuracy:P2}; evidence: {redemptions.Count} issuer rows, {_payments.Count} relay payments, {traces.Count} traced requests";
+    }
+
+    private async Task<string> SoakAsync(IReadOnlyList<string> codes, SoakOptions options, IDevnetProgress progress, AuditReport report, CancellationToken ct)
+    {
+        var result = await SoakRun.RunAsync(_network, _issuer, codes, options, progress, ct);
+        report.Soak = result;
+        ScenarioCheckException.That(result.Failures == 0, $"{result.Failures} soak operations failed: {string.Join(", ", result.FailureKinds)}");
+        ScenarioCheckException.That(result.MessagesReceived == result.MessagesSent, $"the relays acknowledged {result.MessagesSent} messages but {result.MessagesReceived} were received");
+        ScenarioCheckException.That(result.MemoryBounded, $"memory grew beyond the bound: {string.Join("; ", result.Memory.Where(m => !m.Bounded).Select(m => $"{m.Service} last quarter {m.LastQuarterMaxBytes / 1048576.0:F0} MiB > allowed {m.AllowedBytes / 1048576.0:F0} MiB"))}");
+        return result.Summary();
     }
 
     /// <summary>Makes cards, funds them on-chain and gives the issuer their hashes (the codes stay with the scenario).</summary>
@@ -167,8 +203,10 @@ public sealed partial class AuditScenario : IDevnetScenario
 
     /// <summary>
     /// Plays one population on its own accelerated clock: each user redeems its card at a random moment of the first
-    /// phase and makes a queue at a random relay at a random moment of the second; the wallet's own top-ups follow at
-    /// the delays its policy draws. Events run in the order of that clock, as fast as the network answers.
+    /// phase and makes a queue at a random relay at a random moment of the second — or, for a new user (one in
+    /// <see cref="NewUserShare"/>), seconds after redeeming, as an app that makes the first queue once the credit is in; the
+    /// wallet's own top-ups follow at the delays its policy draws. A wallet that refuses to spend tokens this young is
+    /// asked again when it says. Events run in the order of that clock, as fast as the network answers.
     /// </summary>
     private async Task<string> PlayAsync(Population population, IReadOnlyList<string> codes, ulong seed, CancellationToken ct)
     {
@@ -177,7 +215,8 @@ public sealed partial class AuditScenario : IDevnetScenario
         var plan = new SeededRandomSource(seed);
         var walletDir = Path.Combine(_network.Options.DataDirectory, "audit", population.Name);
         Directory.CreateDirectory(walletDir);
-        var events = new List<(DateTimeOffset At, int User, bool Redeem)>();
+        var events = new PriorityQueue<(int User, bool Redeem), DateTimeOffset>();
+        var deferred = 0;
         var users = new List<(UserWallet Wallet, string Code, string Relay, string Label)>();
         try
         {
@@ -203,16 +242,23 @@ public sealed partial class AuditScenario : IDevnetScenario
                         _payments.Add(new RelayPayment(DateTimeOffset.UtcNow, relay, label, o.TokensPaid));
                     }
                 };
-                events.Add((start + (Phase * plan.NextUnit()), i, true));
-                events.Add((start + Phase + (Phase * plan.NextUnit()), i, false));
+                var redeemAt = start + (Phase * plan.NextUnit());
+                events.Enqueue((i, true), redeemAt);
+                var spendAt = start + Phase + (Phase * plan.NextUnit());
+                if (plan.NextUnit() < NewUserShare)
+                {
+                    spendAt = redeemAt + TimeSpan.FromSeconds(1 + (4 * plan.NextUnit()));
+                }
+
+                events.Enqueue((i, false), spendAt);
             }
 
-            events.Sort((a, b) => a.At.CompareTo(b.At));
             var before = _payments.Count;
-            foreach (var e in events)
+            while (events.TryDequeue(out var e, out var at))
             {
-                await RunDueTopUpsAsync(users, clock, e.At, ct);
-                clock.SetTo(e.At);
+                await RunDueTopUpsAsync(users, clock, at, ct);
+                clock.SetTo(at);
+                _timeline.Record(DateTimeOffset.UtcNow, clock.GetUtcNow());
                 var user = users[e.User];
                 if (e.Redeem)
                 {
@@ -221,13 +267,24 @@ public sealed partial class AuditScenario : IDevnetScenario
                 }
                 else
                 {
-                    await user.Wallet.CreateQueueAsync(RelayAddress.Parse(user.Relay), "inbox", cancellationToken: ct);
+                    try
+                    {
+                        await user.Wallet.CreateQueueAsync(RelayAddress.Parse(user.Relay), "inbox", cancellationToken: ct);
+                    }
+                    catch (TokensTooYoungException young)
+                    {
+                        // The user comes back when the wallet says (it adds a random delay to the tokens' coming of age).
+                        deferred++;
+                        events.Enqueue(e, young.RetryAt > at ? young.RetryAt : at + TimeSpan.FromSeconds(1));
+                        continue;
+                    }
+
                     _payments.Add(new RelayPayment(DateTimeOffset.UtcNow, user.Relay, user.Label, 1));
                 }
             }
 
             await RunDueTopUpsAsync(users, clock, DateTimeOffset.MaxValue, ct);
-            return $"{codes.Count} users, {_payments.Count - before} payments over {(clock.GetUtcNow() - start).TotalHours:F1} simulated hours";
+            return $"{codes.Count} users, {_payments.Count - before} payments over {(clock.GetUtcNow() - start).TotalHours:F1} simulated hours; {deferred} queue creations deferred by the wallet until its tokens were old enough";
         }
         finally
         {
@@ -259,6 +316,7 @@ public sealed partial class AuditScenario : IDevnetScenario
             if (due > clock.GetUtcNow())
             {
                 clock.SetTo(due);
+                _timeline.Record(DateTimeOffset.UtcNow, clock.GetUtcNow());
             }
 
             var user = users[next.i];

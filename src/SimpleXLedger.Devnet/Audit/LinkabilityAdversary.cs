@@ -21,8 +21,9 @@ public sealed record StrategyResult(string Name, int Correct, int Total)
 /// sizes and status), it links each redeemed card to one queue by several strategies — rank order of first redemption
 /// against first payment, timing proximity (greedy maximum-weight assignment on the time gap from each card's
 /// redemptions to the queue's payments), counts, and from the traces: the same proximity on the exact times of the
-/// issuer's Redeem calls and the relays' paying calls, and adjacency (which redemption call came last before each
-/// paying call) — and is credited with its best one.
+/// issuer's Redeem calls and the relays' paying calls, the closeness of each queue's first payment (its creation) to
+/// the redemption before it, and adjacency (which redemption call came last before each paying call) — and is
+/// credited with its best one.
 /// </summary>
 public static class LinkabilityAdversary
 {
@@ -61,7 +62,7 @@ public static class LinkabilityAdversary
     /// Links cards to queues. <paramref name="cards"/> are the card hashes to link (those of one population); the result
     /// maps card hash → queue label, per strategy.
     /// </summary>
-    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Link(IReadOnlyList<IssuerRedemption> redemptions, IReadOnlyList<RelayPayment> payments, IReadOnlySet<string> cards, ServiceTraces? traces = null)
+    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Link(IReadOnlyList<IssuerRedemption> redemptions, IReadOnlyList<RelayPayment> payments, IReadOnlySet<string> cards, ServiceTraces? traces = null, TimeSpan minTokenAge = default, Func<DateTimeOffset, DateTimeOffset>? clock = null)
     {
         ArgumentNullException.ThrowIfNull(redemptions);
         ArgumentNullException.ThrowIfNull(payments);
@@ -101,7 +102,7 @@ public static class LinkabilityAdversary
         };
         if (traces is not null)
         {
-            AddTraceStrategies(result, redemptions, byCard, byQueue, traces);
+            AddTraceStrategies(result, redemptions, byCard, byQueue, traces, minTokenAge.TotalSeconds, clock ?? (t => t));
         }
 
         return result;
@@ -110,19 +111,24 @@ public static class LinkabilityAdversary
     /// <summary>
     /// The traces give every redemption and every payment its exact time: the issuer's database may keep only the
     /// day, but its row order is the order of its successful Redeem calls, so the k-th row is the k-th such call; a
-    /// payment is the relay's last paying call (a request of at least a token's size) at or before it was seen.
+    /// payment is the relay's last paying call (a request of at least a token's size) at or before it was seen. Both
+    /// joins are made on the times as recorded; <paramref name="clock"/> then puts them on the users' own clock
+    /// (the audit's accelerated run, see <see cref="SimulatedTimeline"/>) before they are compared.
     /// </summary>
     private static void AddTraceStrategies(
         Dictionary<string, IReadOnlyDictionary<string, string>> result,
         IReadOnlyList<IssuerRedemption> redemptions,
         Dictionary<string, List<IssuerRedemption>> byCard,
         Dictionary<string, List<RelayPayment>> byQueue,
-        ServiceTraces traces)
+        ServiceTraces traces,
+        double minAge,
+        Func<DateTimeOffset, DateTimeOffset> clock)
     {
+        double OnClock(double seconds) => Seconds(clock(DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(seconds * 1000))));
         var callEnds = RedemptionCallEnds(redemptions, traces.Issuer);
         var cardTimes = byCard.ToDictionary(
             c => c.Key,
-            c => c.Value.Select(r => callEnds.TryGetValue(r.RowOrder, out var end) ? end : r.CreatedAt).Order().ToList(),
+            c => c.Value.Select(r => callEnds.TryGetValue(r.RowOrder, out var end) ? OnClock(end) : r.CreatedAt).Order().ToList(),
             StringComparer.Ordinal);
         var payingCalls = traces.Relays.ToDictionary(
             r => r.Key,
@@ -130,7 +136,7 @@ public static class LinkabilityAdversary
             StringComparer.Ordinal);
         var queueTimes = byQueue.ToDictionary(
             q => q.Key,
-            q => q.Value.Select(p => PaidAt(p, payingCalls)).Order().ToList(),
+            q => q.Value.Select(p => OnClock(PaidAt(p, payingCalls))).Order().ToList(),
             StringComparer.Ordinal);
 
         // Timing on exact times: every payment's closeness to the card's latest redemption call before it.
@@ -154,7 +160,34 @@ public static class LinkabilityAdversary
             return score;
         });
 
-        // Adjacency: the redemption call that came last before each paying call gets that queue's vote.
+        // First payment: a queue's first payment is its creation, the user's own act, not delayed by the wallet's
+        // top-up timer: how close did it come after the card's latest redemption call?
+        // A wallet that keeps a minimum token age pays no sooner than that after redeeming: measured from there (to
+        // within a second: the wallet counts a token's age in whole seconds).
+        double FirstGap(List<double> reds, List<double> pays, double shift)
+        {
+            var first = pays[0] - shift;
+            var slack = shift > 0 ? 1.0 : 0.001;
+            var gap = double.PositiveInfinity;
+            foreach (var r in reds)
+            {
+                if (r <= first + slack)
+                {
+                    gap = Math.Min(gap, first - r);
+                }
+            }
+
+            return 1.0 / (1.0 + Math.Max(0, gap));
+        }
+
+        result["trace first payment"] = Greedy(cardTimes, queueTimes, (reds, pays) => FirstGap(reds, pays, 0));
+        if (minAge > 0)
+        {
+            result["trace first payment after the minimum token age"] = Greedy(cardTimes, queueTimes, (reds, pays) => FirstGap(reds, pays, minAge));
+        }
+
+        // Adjacency: the redemption call that came last before each paying call gets that queue's vote (ties broken
+        // by the first payment's closeness).
         var timeline = cardTimes.SelectMany(c => c.Value.Select(t => (At: t, Card: c.Key))).OrderBy(x => x.At).ToArray();
         var votes = new Dictionary<(string Card, string Queue), int>();
         foreach (var (queue, times) in queueTimes)
@@ -170,16 +203,18 @@ public static class LinkabilityAdversary
             }
         }
 
-        result["trace adjacency"] = Greedy(cardTimes, queueTimes, (_, _) => 0, (card, queue) => votes.GetValueOrDefault((card, queue)));
+        result["trace adjacency"] = Greedy(cardTimes, queueTimes, (reds, pays) => FirstGap(reds, pays, 0) / 2, (card, queue) => votes.GetValueOrDefault((card, queue)));
     }
 
-    /// <summary>Row order → the end of the successful Redeem call that wrote the row (k-th row, k-th call), in seconds.</summary>
+    /// <summary>
+    /// Row order → the end of the successful Redeem call that wrote the row (k-th row, k-th call), in seconds. Calls
+    /// are taken in the trace's own order: a line is written as its call ends, just after the call's row was committed.
+    /// </summary>
     internal static Dictionary<long, double> RedemptionCallEnds(IReadOnlyList<IssuerRedemption> redemptions, IReadOnlyList<RequestTraceEntry> issuerTrace)
     {
         var calls = issuerTrace
             .Where(e => (e.Call == IssuerRedeemCall && e.Status == "OK") || (e.Call == IssuerHttpRedeemCall && e.Status == "200"))
             .Select(e => Seconds(e.At) + (e.DurationMicros / 1e6))
-            .Order()
             .ToArray();
         var rows = redemptions.OrderBy(r => r.RowOrder).ToArray();
         var ends = new Dictionary<long, double>();
@@ -240,14 +275,14 @@ public static class LinkabilityAdversary
         Dictionary<string, TCard> byCard,
         Dictionary<string, TQueue> byQueue,
         Func<TCard, TQueue, double> weight,
-        Func<string, string, double>? byName = null)
+        Func<string, string, double>? extra = null)
     {
         var pairs = new List<(double W, string Card, string Queue)>(byCard.Count * byQueue.Count);
         foreach (var c in byCard)
         {
             foreach (var q in byQueue)
             {
-                pairs.Add((byName?.Invoke(c.Key, q.Key) ?? weight(c.Value, q.Value), c.Key, q.Key));
+                pairs.Add(((extra?.Invoke(c.Key, q.Key) ?? 0) + weight(c.Value, q.Value), c.Key, q.Key));
             }
         }
 

@@ -29,11 +29,16 @@ public sealed record SpendingPolicy
     /// <summary>A queue whose known credit (relay units, microcredits for the tokens plugin) falls below this gets a top-up scheduled.</summary>
     public long LowCredit { get; init; } = 1_000_000;
 
+    /// <summary>The default minimum token age: an hour, so that buying credit and using it are not moments apart.</summary>
+    public static readonly TimeSpan DefaultMinTokenAge = TimeSpan.FromHours(1);
+
     /// <summary>
     /// Tokens younger than this are not spent (queue creation and top-ups wait), so a payment never follows its
-    /// redemption closely in time. Zero by default (the top-up delay already separates later payments).
+    /// redemption closely in time: an app that makes its first queue the moment a card is redeemed would otherwise be
+    /// linked by time (the privacy audit's request traces showed it). A refused payment names a moment to try again
+    /// that adds a fresh random delay (<see cref="TopUpDelay"/>), so not even the distance is constant.
     /// </summary>
-    public TimeSpan MinTokenAge { get; init; } = TimeSpan.Zero;
+    public TimeSpan MinTokenAge { get; init; } = DefaultMinTokenAge;
 
     /// <summary>True (careless): pay at once when a relay asks, and retry. Never in a careful wallet.</summary>
     public bool PayImmediately { get; init; }
@@ -52,6 +57,7 @@ public sealed record SpendingPolicy
         TopUpDelay = DelayDistribution.None,
         PayImmediately = true,
         ConnectionPerOperation = false,
+        MinTokenAge = TimeSpan.Zero,
     };
 
     public void Validate()
@@ -79,7 +85,7 @@ public sealed record SpendingPolicy
         ArgumentNullException.ThrowIfNull(TopUpDelay);
     }
 
-    /// <summary><c>batch=100;prefetch=true;step=10;delay=exp:10m/1h;low=1000000;age=0s;immediate=false;connections=fresh</c>.</summary>
+    /// <summary><c>batch=100;prefetch=true;step=10;delay=exp:10m/1h;low=1000000;age=1h;immediate=false;connections=fresh</c>.</summary>
     public string ToText() => string.Create(CultureInfo.InvariantCulture,
         $"batch={RedeemBatch};prefetch={(PrefetchTokens ? "true" : "false")};step={TopUpStep};delay={TopUpDelay.ToText()};low={LowCredit};age={Durations.Format(MinTokenAge)};immediate={(PayImmediately ? "true" : "false")};connections={(ConnectionPerOperation ? "fresh" : "shared")}");
 

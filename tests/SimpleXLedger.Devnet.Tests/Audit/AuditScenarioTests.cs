@@ -10,7 +10,8 @@ namespace SimpleXLedger.Devnet.Tests.Audit;
 
 /// <summary>
 /// The privacy audit's short run, once, as a real process: <c>sxl devnet --scenario audit --exit --json</c> with 40
-/// users per population (the full run has 200; same code path), a fixed seed so a failure replays.
+/// users per population and a 20-second soak of 8 users (the full run has 200 and 120 s of 32; same code path), a fixed
+/// seed so a failure replays.
 /// </summary>
 public sealed class AuditScenarioTests : IDisposable
 {
@@ -19,6 +20,8 @@ public sealed class AuditScenarioTests : IDisposable
 
     /// <summary>Fuzz cases in the short run (the full run has 100000; same code path).</summary>
     private const long FuzzCases = 3000;
+    private const int SoakSeconds = 20;
+    private const int SoakUsers = 8;
 
     private readonly string _data = Path.Combine(Path.GetTempPath(), "sxl-devnet-audit-" + Guid.NewGuid().ToString("N")[..8]);
 
@@ -27,10 +30,12 @@ public sealed class AuditScenarioTests : IDisposable
     {
         await using var devnet = ChildProcess.Start(
             "dotnet",
-            [RepositoryPaths.SxlDll, "devnet", "--scenario", "audit", "--exit", "--json", "--data", _data],
+            [
+                RepositoryPaths.SxlDll, "devnet", "--scenario", "audit", "--exit", "--json", "--data", _data,
+                "--seed", Seed.ToString(CultureInfo.InvariantCulture), "--soak-seconds", SoakSeconds.ToString(CultureInfo.InvariantCulture), "--soak-users", SoakUsers.ToString(CultureInfo.InvariantCulture),
+            ],
             new Dictionary<string, string?>
             {
-                [AuditScenario.SeedVariable] = Seed.ToString(CultureInfo.InvariantCulture),
                 [AuditScenario.UsersVariable] = Users.ToString(CultureInfo.InvariantCulture),
                 [FuzzOptions.CasesVariable] = FuzzCases.ToString(CultureInfo.InvariantCulture),
             });
@@ -63,13 +68,34 @@ public sealed class AuditScenarioTests : IDisposable
         Assert.Contains(perFault, f => f!["service"]!.GetValue<string>() == "chain" && f["survived"]!.GetValue<bool>());
         Assert.Contains(perFault, f => f!["how"]!.GetValue<string>().StartsWith("kill -9", StringComparison.Ordinal) && f["survived"]!.GetValue<bool>() && f["exitStatus"]!.GetValue<int>() == 137);
         Assert.All(faults["checks"]!.AsArray(), c => Assert.True(c!["ok"]!.GetValue<bool>(), c.ToJsonString()));
-        foreach (var part in new[] { "soak" })
-        {
-            Assert.Equal("not yet run", json[part]!["status"]!.GetValue<string>());
-        }
+        AssertSoak(json["soak"]!);
 
         AssertFuzz(json["fuzz"]!);
         Assert.Empty(await ProcessTable.WaitAllGoneAsync(ProcessTable.Matching(_data).Select(p => p.Pid), TimeSpan.FromSeconds(10)));
+    }
+
+    /// <summary>The soak ran with its users at both relays, lost no message, and its memory samples stayed within the bound.</summary>
+    private static void AssertSoak(JsonNode soak)
+    {
+        Assert.Equal(SoakUsers, soak["users"]!.GetValue<int>());
+        Assert.Equal(2, soak["relays"]!.GetValue<int>());
+        Assert.InRange(soak["durationSeconds"]!.GetValue<double>(), SoakSeconds, SoakSeconds * 4);
+        Assert.Equal(0, soak["failures"]!.GetValue<int>());
+        Assert.True(soak["throughput"]!.GetValue<double>() > 0, soak.ToJsonString());
+        Assert.InRange(soak["p50Ms"]!.GetValue<double>(), 0.001, soak["p99Ms"]!.GetValue<double>());
+        var sent = soak["messages"]!["sent"]!.GetValue<long>();
+        Assert.True(sent > 0);
+        Assert.Equal(sent, soak["messages"]!["received"]!.GetValue<long>());
+        var memory = soak["memory"]!;
+        Assert.True(memory["bounded"]!.GetValue<bool>(), memory.ToJsonString());
+        foreach (var service in new[] { "issuer", "clearing", "relay-a", "relay-b" })
+        {
+            // Resident memory of a .NET service process: tens of MiB at least, not a wrapper's.
+            Assert.True(memory["start"]![service]!.GetValue<double>() > 20, memory.ToJsonString());
+            Assert.True(memory["end"]![service]!.GetValue<double>() > 20, memory.ToJsonString());
+        }
+
+        Assert.True(memory["samples"]!.AsArray().Count >= 10, memory.ToJsonString());
     }
 
     /// <summary>The fuzz section: every endpoint of every service had cases; no crash, no untyped answer, no state change.</summary>

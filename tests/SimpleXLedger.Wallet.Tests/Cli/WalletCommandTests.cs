@@ -24,7 +24,7 @@ public sealed class WalletCommandTests(NetworkFixture network) : IDisposable
     [Fact]
     public async Task Redeem_create_a_queue_send_with_a_scheduled_top_up_receive_back_up_and_restore()
     {
-        var path = await InitAsync(extra: ["--topup-delay", "uniform:100ms-400ms", "--topup-step", "10"]);
+        var path = await InitAsync(extra: ["--topup-delay", "uniform:100ms-400ms", "--topup-step", "10", "--min-token-age", "0"]);
         var code = (await network.Issuer.CreateCardsAsync(200))[0];
 
         var (status, output, _) = await Sxl.RunAsync(["wallet", "redeem", code, "--wallet", path, .. Issuer]);

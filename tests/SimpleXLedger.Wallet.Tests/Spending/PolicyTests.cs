@@ -78,4 +78,17 @@ public sealed class PolicyTests
         Assert.Contains("colour", error, StringComparison.Ordinal);
         Assert.False(SpendingPolicy.TryParse("delay=whenever", out _, out _));
     }
+
+    [Fact]
+    public void The_careful_default_waits_an_hour_before_spending_new_tokens_and_the_careless_control_does_not()
+    {
+        Assert.Equal(TimeSpan.FromHours(1), SpendingPolicy.Careful.MinTokenAge);
+        Assert.Equal(TimeSpan.FromHours(1), new SpendingPolicy().MinTokenAge);
+        Assert.Contains("age=1h", SpendingPolicy.Careful.ToText(), StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.Zero, SpendingPolicy.Careless.MinTokenAge);
+
+        // A wallet made before the default changed keeps what it stored; one that chooses 0 gets 0.
+        Assert.Equal(TimeSpan.Zero, SpendingPolicy.Parse("batch=100;prefetch=true;step=10;delay=exp:10m/1h;low=1000000;age=0s;immediate=false;connections=fresh").MinTokenAge);
+        Assert.Equal(TimeSpan.FromHours(1), SpendingPolicy.Parse("step=20").MinTokenAge);
+    }
 }

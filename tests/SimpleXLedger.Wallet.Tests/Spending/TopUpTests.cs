@@ -170,11 +170,25 @@ public sealed class TopUpTests(NetworkFixture network) : IDisposable
         using var issuer = network.IssuerSession();
         await wallet.RedeemCardAsync((await network.Issuer.CreateCardsAsync(100))[0], issuer);
 
-        var tooSoon = await Assert.ThrowsAsync<WalletException>(() => wallet.CreateQueueAsync(network.Relay.Address, "inbox"));
+        var redeemedAt = clock.GetUtcNow();
+        var tooSoon = await Assert.ThrowsAsync<TokensTooYoungException>(() => wallet.CreateQueueAsync(network.Relay.Address, "inbox"));
         Assert.Equal(WalletError.InsufficientTokens, tooSoon.Error);
         Assert.Contains("30m", tooSoon.Message, StringComparison.Ordinal);
         Assert.Empty(wallet.Queues);
         Assert.Equal(100, wallet.AvailableTokens);
+
+        // When to try again: once the tokens are 30 minutes old, plus a random delay drawn afresh each time (the
+        // policy's 1–5 minutes), so the payment's distance from the redemption is not a constant.
+        Assert.InRange(tooSoon.SpendableAt, redeemedAt.AddMinutes(30).AddSeconds(-1), redeemedAt.AddMinutes(30));
+        var retries = new List<DateTimeOffset> { tooSoon.RetryAt };
+        for (var i = 0; i < 4; i++)
+        {
+            retries.Add((await Assert.ThrowsAsync<TokensTooYoungException>(() => wallet.CreateQueueAsync(network.Relay.Address, "inbox"))).RetryAt);
+        }
+
+        Assert.All(retries, r => Assert.InRange(r, tooSoon.SpendableAt.AddMinutes(1), tooSoon.SpendableAt.AddMinutes(5)));
+        Assert.True(retries.Distinct().Count() > 1, "every refusal draws its own delay");
+        Assert.Empty(wallet.Queues);
 
         clock.Advance(TimeSpan.FromMinutes(30));
         var queue = await wallet.CreateQueueAsync(network.Relay.Address, "inbox");

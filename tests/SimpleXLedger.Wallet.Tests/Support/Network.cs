@@ -64,7 +64,10 @@ public static class TestWallets
     public static UserWallet Create(string path, WalletOptions? options = null) =>
         UserWallet.Create(path, Passphrase, KdfParameters.WeakForTests, options);
 
-    /// <summary>Careful defaults with a seeded delay source: uniform 1–5 minutes, steps of <paramref name="step"/>.</summary>
+    /// <summary>
+    /// Careful defaults with a seeded delay source: uniform 1–5 minutes, steps of <paramref name="step"/>, and no minimum
+    /// token age (these tests spend right after redeeming; the age has its own tests).
+    /// </summary>
     public static WalletOptions Careful(FakeTimeProvider clock, int step = 10, long lowCredit = 1_000_000, IRelayConnector? relays = null, ulong seed = 7) => new()
     {
         Time = clock,
@@ -75,6 +78,7 @@ public static class TestWallets
             TopUpStep = step,
             TopUpDelay = DelayDistribution.Uniform(TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5)),
             LowCredit = lowCredit,
+            MinTokenAge = TimeSpan.Zero,
         },
     };
 }

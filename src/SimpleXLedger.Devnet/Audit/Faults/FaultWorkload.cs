@@ -45,8 +45,8 @@ internal sealed class FaultUser(int index, UserWallet wallet, string code, Relay
 /// </summary>
 internal sealed class FaultWorkload(DevnetNetwork network, IssuerSession issuer, TimeSpan deadline) : IAsyncDisposable
 {
-    /// <summary>A careful wallet (prefetch, fixed batches, fixed steps, fresh connections) whose top-ups are due at once: the scenario decides when they run.</summary>
-    public static readonly SpendingPolicy Policy = SpendingPolicy.Careful with { TopUpStep = 2, TopUpDelay = DelayDistribution.None };
+    /// <summary>A careful wallet (prefetch, fixed batches, fixed steps, fresh connections) whose top-ups are due at once and whose tokens are spendable at once: the scenario decides when they run.</summary>
+    public static readonly SpendingPolicy Policy = SpendingPolicy.Careful with { TopUpStep = 2, TopUpDelay = DelayDistribution.None, MinTokenAge = TimeSpan.Zero };
 
     private readonly ConcurrentDictionary<string, (int From, int To)> _acked = new(StringComparer.Ordinal);
     private long _sendRetries;

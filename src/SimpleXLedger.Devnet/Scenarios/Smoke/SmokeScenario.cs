@@ -33,11 +33,15 @@ public sealed class SmokeScenario : IDevnetScenario
     private const int MessagesEachWay = 5;
     private const int TopUpStep = 2;
 
-    /// <summary>The careful wallet (prefetch, fixed batches, fresh connections), with a small step and short random delays to fit a smoke run.</summary>
+    /// <summary>
+    /// The careful wallet (prefetch, fixed batches, fresh connections), with a small step and short random delays to fit
+    /// a smoke run, and tokens spendable at once (the default minimum age is an hour).
+    /// </summary>
     private static readonly SpendingPolicy Policy = SpendingPolicy.Careful with
     {
         TopUpStep = TopUpStep,
         TopUpDelay = DelayDistribution.Uniform(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2)),
+        MinTokenAge = TimeSpan.Zero,
     };
 
     private readonly List<EpochResult> _epochs = [];
