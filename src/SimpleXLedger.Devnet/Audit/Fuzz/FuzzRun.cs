@@ -110,6 +110,7 @@ internal static class FuzzRun
                         var result = await RunCaseAsync(context, seed, ct);
                         Interlocked.Add(ref recorded, result.RecordedBatches);
                         report.Add(i, seed, result);
+                        ThrowIfAnyServiceDied(context.Fixture.Targets, $"after case {i} (case seed {seed:x16}, {result.Endpoint}: {result.Mutation}; up to {options.Concurrency} cases were in flight)");
                     }
                 },
                 ct));
@@ -192,6 +193,18 @@ internal static class FuzzRun
         }
     }
 
+    /// <summary>Each process still running (free to ask, so asked after every case): a crash is pinned to the cases around it.</summary>
+    private static void ThrowIfAnyServiceDied(FuzzTargets t, string when)
+    {
+        foreach (var (name, alive) in new[] { ("issuer", t.IssuerAlive), ("clearing house", t.ClearingAlive) }.Concat(t.Relays.Select(r => (r.Name, r.Alive))))
+        {
+            if (!alive())
+            {
+                throw new ServiceDownException($"the {name} process exited, seen {when}");
+            }
+        }
+    }
+
     private static Dictionary<string, long> Expected(int recordedBatches) => new(StringComparer.Ordinal) { [StateDigest.FuzzOperatorBatches] = recordedBatches };
 
     /// <summary>Every service alive and answering its own reads, and what it keeps, from its database and those reads.</summary>
@@ -199,13 +212,7 @@ internal static class FuzzRun
     {
         var f = context.Fixture;
         var t = f.Targets;
-        foreach (var (name, alive) in new[] { ("issuer", t.IssuerAlive), ("clearing house", t.ClearingAlive) }.Concat(t.Relays.Select(r => (r.Name, r.Alive))))
-        {
-            if (!alive())
-            {
-                throw new ServiceDownException($"the {name} process has exited");
-            }
-        }
+        ThrowIfAnyServiceDied(t, "at a state digest");
 
         var digest = new StateDigest();
         StateDigest.ReadIssuer(digest, t.IssuerDataDirectory);

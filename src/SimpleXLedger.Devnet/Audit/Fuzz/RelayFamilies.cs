@@ -365,8 +365,9 @@ internal sealed class RelaySessionFamily : IFuzzFamily
                 ? new CaseResult(Endpoint, mutation, $"ended OK after a broken transmission ({replies}/{expectedReplies} replies)", Verdict.Untyped)
                 : new CaseResult(Endpoint, mutation, $"OK, {replies} replies", Verdict.Accepted);
         }
-        catch (RpcException e) when (abandon && e.StatusCode == StatusCode.Cancelled)
+        catch (RpcException) when (abandon)
         {
+            // The client walked away mid-call: whatever its side saw of the reset (Cancelled, or the stream gone), the relay owes it nothing more.
             return internalReply ? new CaseResult(Endpoint, mutation, "a reply with error INTERNAL", Verdict.Untyped) : new CaseResult(Endpoint, mutation, "abandoned", Verdict.Accepted);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && deadline.IsCancellationRequested && !ct.IsCancellationRequested)
