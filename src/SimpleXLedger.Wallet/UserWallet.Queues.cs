@@ -15,15 +15,22 @@ public sealed partial class UserWallet
     /// <summary>
     /// Creates a queue at a relay and secures it with a sender key made for the wallet's contacts. The keys are stored
     /// before the relay is asked. When the relay meters with tokens, one token pays for the queue (creation is the
-    /// user's own act); a later top-up, if credit is low, comes after a random delay like every other.
+    /// user's own act); a later top-up, if credit is low, comes after a random delay like every other. When the relay's
+    /// answer is lost (it crashed, the connection dropped) the queue stays in the wallet as being created, with its keys
+    /// and its token: calling again asks for it with the same key and token, and a relay that made it answers with that
+    /// queue without charging again.
     /// </summary>
     public async Task<WalletQueue> CreateQueueAsync(RelayAddress relay, string? name = null, string? password = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(relay);
-        using var recipientKey = RelayProtocol.NewKey();
-        using var senderKey = RelayProtocol.NewKey();
         var queue = Mutate((s, c) =>
         {
+            var unfinished = s.Queues.Values.FirstOrDefault(q => q.State == QueueState.Creating && q.Relay == relay.ToString() && (name is null || q.Name == name));
+            if (unfinished is not null)
+            {
+                return unfinished;
+            }
+
             var chosen = name ?? NextQueueName(s);
             if (!QueueNames.IsMatch(chosen))
             {
@@ -35,13 +42,15 @@ public sealed partial class UserWallet
                 throw new WalletException(WalletError.InvalidInput, $"this wallet already has a queue named {chosen}");
             }
 
+            using var newRecipientKey = RelayProtocol.NewKey();
+            using var newSenderKey = RelayProtocol.NewKey();
             var record = new QueueRecord
             {
                 Id = WalletChanges.NewId(),
                 Name = chosen,
                 Relay = relay.ToString(),
-                RecipientKey = RelayProtocol.ExportSeed(recipientKey),
-                SenderKey = RelayProtocol.ExportSeed(senderKey),
+                RecipientKey = RelayProtocol.ExportSeed(newRecipientKey),
+                SenderKey = RelayProtocol.ExportSeed(newSenderKey),
                 State = QueueState.Creating,
                 CreatedAt = Time.GetUtcNow().ToUnixTimeMilliseconds(),
             };
@@ -49,6 +58,8 @@ public sealed partial class UserWallet
             return record;
         });
 
+        using var recipientKey = RelayProtocol.ImportKey(queue.RecipientKey);
+        using var senderKey = RelayProtocol.ImportKey(queue.SenderKey);
         string? tokenId = null;
         try
         {
@@ -57,7 +68,9 @@ public sealed partial class UserWallet
             byte[]? payment = null;
             if (client.Limits.Metering == TokensMetering)
             {
-                (tokenId, payment) = await ReserveOneAsync("create:" + queue.Id, cancellationToken);
+                // The token an earlier attempt sent, if any: the relay may have spent it on this very queue.
+                var held = Read(s => s.Tokens.Values.FirstOrDefault(t => t.ReservedFor == "create:" + queue.Id));
+                (tokenId, payment) = held is not null ? (held.Id, held.Token) : await ReserveOneAsync("create:" + queue.Id, cancellationToken);
             }
 
             QueueCreated created;
@@ -100,8 +113,15 @@ public sealed partial class UserWallet
         }
         catch (Exception e) when (e is RelayException or HttpRequestException or RelayCertificateMismatchException or WalletException)
         {
+            // No answer to a paid NEW: the relay may have made the queue and spent the token. Both stay for the retry.
+            var unknown = tokenId is not null && e is HttpRequestException or RelayException { Code: ErrorCode.Unavailable or ErrorCode.Internal };
             Mutate((s, c) =>
             {
+                if (unknown)
+                {
+                    return;
+                }
+
                 if (s.Queues.TryGetValue(queue.Id, out var q) && q.State == QueueState.Creating)
                 {
                     c.Delete<QueueRecord>(queue.Id);

@@ -24,6 +24,9 @@ internal sealed class RelayEngine : IAsyncDisposable
     private static readonly PublicKey DummyKey = RelayProtocol.NewKey().PublicKey;
     private readonly ConcurrentDictionary<QueueKey, QueueState> _byRecipient = new();
     private readonly ConcurrentDictionary<QueueKey, QueueState> _bySender = new();
+
+    /// <summary>Queues by the recipient key that made them (base64; the last one made with a key): to answer a retried create.</summary>
+    private readonly ConcurrentDictionary<string, QueueState> _byRecipientKey = new(StringComparer.Ordinal);
     private readonly SqliteConnection _connection;
     private readonly GroupCommitWriter _writer;
     private readonly GuardedPolicy _metering;
@@ -104,6 +107,7 @@ internal sealed class RelayEngine : IAsyncDisposable
             QueueKey.TryFrom(q.SenderId, out var sk);
             engine._byRecipient[rk] = q;
             engine._bySender[sk] = q;
+            engine._byRecipientKey[KeyName(q.RecipientKey.Export(KeyBlobFormat.RawPublicKey))] = q;
         }
 
         logger.LogInformation("relay store open: {Queues} queues, metering {Plugin} {Version}", queues.Count, plugin.Id, plugin.Version);
@@ -246,6 +250,32 @@ internal sealed class RelayEngine : IAsyncDisposable
         }
     }
 
+    private static string KeyName(ReadOnlySpan<byte> rawPublicKey) => Convert.ToBase64String(rawPublicKey);
+
+    /// <summary>The live queue made with this recipient key, if any.</summary>
+    private QueueState? MadeWith(ReadOnlySpan<byte> recipientKey) =>
+        _byRecipientKey.TryGetValue(KeyName(recipientKey), out var q) && !q.Deleted ? q : null;
+
+    private Reply Created(ByteString correlation, QueueState q)
+    {
+        long balance;
+        lock (q.Gate)
+        {
+            balance = q.Balance;
+        }
+
+        return new Reply
+        {
+            CorrelationId = correlation,
+            Created = new QueueCreated
+            {
+                RecipientId = UnsafeByteOperations.UnsafeWrap(q.RecipientId),
+                SenderId = UnsafeByteOperations.UnsafeWrap(q.SenderId),
+                Balance = BalanceOf(balance),
+            },
+        };
+    }
+
     private async Task<Reply> CreateAsync(Command command, Transmission t, ReadOnlyMemory<byte> nonce, byte[]? headerToken, CancellationToken ct)
     {
         var create = command.Create;
@@ -265,7 +295,11 @@ internal sealed class RelayEngine : IAsyncDisposable
         var decision = await _metering.AuthorizeCreateAsync(new CreateUsage(token), ct);
         if (!decision.Allowed)
         {
-            return Denied(correlation, decision.Denial!);
+            // A paid create whose answer was lost (the relay crashed, the connection dropped) comes again with the same
+            // key and the same token, now spent: the signer gets the queue its token paid for, and pays nothing again.
+            return decision.Denial!.Kind == DenialKind.PaymentRefused && MadeWith(create.RecipientKey.Span) is { } made
+                ? Created(correlation, made)
+                : Denied(correlation, decision.Denial!);
         }
 
         if (decision.Credit < decision.Charge)
@@ -288,7 +322,7 @@ internal sealed class RelayEngine : IAsyncDisposable
         };
         if (!await _writer.SubmitAsync(work))
         {
-            return Error(correlation, ErrorCode.PaymentRefused, "the payment token was already spent");
+            return MadeWith(create.RecipientKey.Span) is { } made ? Created(correlation, made) : Error(correlation, ErrorCode.PaymentRefused, "the payment token was already spent");
         }
 
         _pluginStore.Apply(decision.Writes);
@@ -296,6 +330,7 @@ internal sealed class RelayEngine : IAsyncDisposable
         QueueKey.TryFrom(queue.SenderId, out var sk);
         _byRecipient[rk] = queue;
         _bySender[sk] = queue;
+        _byRecipientKey[KeyName(create.RecipientKey.Span)] = queue;
         CrashPoint.Reach("relay.create.after-commit");
         _metering.OnUsage(new UsageEvent(UsageKind.QueueCreated, 0, TimeSpan.Zero, decision.Charge));
         return new Reply
@@ -824,6 +859,7 @@ internal sealed class RelayEngine : IAsyncDisposable
         QueueKey.TryFrom(q.SenderId, out var sk);
         _byRecipient.TryRemove(rk, out _);
         _bySender.TryRemove(sk, out _);
+        _byRecipientKey.TryRemove(new KeyValuePair<string, QueueState>(KeyName(q.RecipientKey.Export(KeyBlobFormat.RawPublicKey)), q));
         lock (q.Gate)
         {
             q.Messages.Clear();

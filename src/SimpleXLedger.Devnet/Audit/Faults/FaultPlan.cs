@@ -20,6 +20,9 @@ public static class CrashLabels
     /// <summary>Relay: a message's acknowledgement by its recipient is committed (the message is gone), no answer sent.</summary>
     public const string RelayAckAfterCommit = "relay.ack.after-commit";
 
+    /// <summary>Relay: a queue is made and its token spent (committed), no answer sent.</summary>
+    public const string RelayCreateAfterCommit = "relay.create.after-commit";
+
     /// <summary>Clearing house: a relay's batch is recorded (committed), no receipt sent.</summary>
     public const string ClearingBatchAfterRecord = "clearing.batch.after-record";
 
@@ -31,7 +34,7 @@ public static class CrashLabels
 
     public static IReadOnlyList<string> All { get; } =
     [
-        IssuerAfterDebit, RelayTopUpAfterRedeem, RelayTopUpAfterCommit, RelaySendAfterCommit, RelayAckAfterCommit,
+        IssuerAfterDebit, RelayTopUpAfterRedeem, RelayTopUpAfterCommit, RelaySendAfterCommit, RelayAckAfterCommit, RelayCreateAfterCommit,
         ClearingBatchAfterRecord, ClearingEpochAfterBuild, ClearingEpochAfterPost,
     ];
 }

@@ -112,11 +112,25 @@ internal sealed class FaultWorkload(DevnetNetwork network, IssuerSession issuer,
         }
     }
 
-    /// <summary>Makes the user's queue at its relay (one token pays for it).</summary>
-    public Task<WalletQueue> CreateQueueAsync(FaultUser user, CancellationToken ct) =>
-        EventuallyAsync($"{user} creates its queue", async () =>
-            (true, user.Wallet.Queues.FirstOrDefault(q => q.Name == FaultUser.Queue && q.State == QueueState.Active)
-                ?? await user.Wallet.CreateQueueAsync(RelayAddress.Parse(user.Relay.Address), FaultUser.Queue, cancellationToken: ct)), null, ct);
+    /// <summary>Makes a queue of the user's at its relay (one token pays for it); a creation cut short is asked for again (same key, same token).</summary>
+    public Task<WalletQueue> CreateQueueAsync(FaultUser user, CancellationToken ct, string name = FaultUser.Queue) =>
+        EventuallyAsync($"{user} creates queue {name}", async () =>
+            (true, user.Wallet.Queues.FirstOrDefault(q => q.Name == name && q.State == QueueState.Active)
+                ?? await user.Wallet.CreateQueueAsync(RelayAddress.Parse(user.Relay.Address), name, cancellationToken: ct)), null, ct);
+
+    /// <summary>Tries once to make a queue and expects the relay to die before it answers; returns the failure.</summary>
+    public async Task<Exception?> CreateQueueOnceAsync(FaultUser user, string name, CancellationToken ct)
+    {
+        try
+        {
+            await user.Wallet.CreateQueueAsync(RelayAddress.Parse(user.Relay.Address), name, cancellationToken: ct);
+            return null;
+        }
+        catch (Exception e) when (Transient(e, ct))
+        {
+            return e;
+        }
+    }
 
     /// <summary>Asks for a top-up of the user's queue and runs it until the whole step is paid; returns the tokens paid by the attempts.</summary>
     public Task<int> TopUpAsync(FaultUser user, CancellationToken ct)

@@ -12,6 +12,7 @@ using SimpleXLedger.Devnet.Reporting;
 using SimpleXLedger.Devnet.Scenarios;
 using SimpleXLedger.Wallet;
 using SimpleXLedger.Wallet.Issuance;
+using SimpleXLedger.Wallet.Storage;
 
 namespace SimpleXLedger.Devnet.Audit.Faults;
 
@@ -47,7 +48,7 @@ public sealed class FaultsRunner
     private FaultsRunner(DevnetNetwork network, IDevnetProgress progress, FaultPlan plan)
     {
         _network = network;
-        _progress = progress;
+        _progress = new SerialProgress(progress);
         _plan = plan;
         _injector = new FaultInjector(network, network.Options.ReadyTimeout);
         _stored = new StoredState(network);
@@ -91,17 +92,26 @@ public sealed class FaultsRunner
             try
             {
                 await SetUpAsync(ct);
-                await Fault(IssuerMidRedemptionAsync, "issuer mid-redemption", "issuer", CrashLabels.IssuerAfterDebit, ct);
+
+                // Faults that share no service run side by side: the issuer's with the clearing house's epoch close,
+                // then one relay's deposits (and a queue bought) with the other relay's messages.
+                await Task.WhenAll(
+                    Fault(IssuerMidRedemptionAsync, "issuer mid-redemption", "issuer", CrashLabels.IssuerAfterDebit, ct),
+                    ClearingMidEpochCloseAsync(ct));
                 await SetUpQueuesAsync(ct);
-                await RelayMidDepositAsync(ct);
-                await RelayMidSendAndReceiveAsync(ct);
+                await Task.WhenAll(RelayMidDepositAsync(ct), RelayMidSendAndReceiveAsync(ct));
+                foreach (var user in Users)
+                {
+                    // Deposits the wallets scheduled by themselves meanwhile (a new queue is low on credit): done before the next fault counts tokens.
+                    await _workload.RunDueTopUpsAsync(user, ct);
+                }
+
                 await Fault(ClearingMidRedemptionAsync, "clearing house mid-redemption", "clearing", CrashLabels.ClearingBatchAfterRecord, ct);
                 foreach (var mode in _plan.ChainCuts)
                 {
                     await Fault(r => ChainUnreachableAsync(r, mode, ct), $"chain unreachable while an epoch is anchored ({Describe(mode)})", "chain", $"proxy cut at postEpoch, {Describe(mode)}");
                 }
 
-                await ClearingMidEpochCloseAsync(ct);
                 foreach (var kill in _plan.RandomKills)
                 {
                     await Fault(r => RandomKillAsync(r, kill, ct), $"random kill {kill.Round}: {kill.Service}", kill.Service, $"kill -9 after {kill.After.TotalSeconds:0.00} s");
@@ -214,8 +224,10 @@ public sealed class FaultsRunner
     }
 
     /// <summary>
-    /// Two deposits at one relay: one token redeemed at the clearing house and the relay dead before it credits it; one
-    /// credited and the relay dead before it answers. The wallets resend the same tokens: each is credited once.
+    /// At one relay, payments cut short: a deposit's token redeemed at the clearing house and the relay dead before it
+    /// credits it; a deposit credited and the relay dead before it answers; a queue made and paid for and the relay dead
+    /// before it answers. The wallets resend the same tokens (and ask for the same queue): each token is credited once,
+    /// no second queue is bought.
     /// </summary>
     private async Task RelayMidDepositAsync(CancellationToken ct)
     {
@@ -223,9 +235,11 @@ public sealed class FaultsRunner
         var service = relay.Service;
         var redeemed = new FaultRecord("relay mid-deposit (token redeemed, not credited)", relay.Name, $"SXL_CRASH_AT={CrashLabels.RelayTopUpAfterRedeem}");
         var committed = new FaultRecord("relay mid-deposit (credited, not answered)", relay.Name, $"SXL_CRASH_AT={CrashLabels.RelayTopUpAfterCommit}");
-        _result.Faults.Add(redeemed);
-        _result.Faults.Add(committed);
-        var pair = Stopwatch.StartNew();
+        var create = new FaultRecord("relay mid-create (queue made and paid, not answered)", relay.Name, $"SXL_CRASH_AT={CrashLabels.RelayCreateAfterCommit}");
+        Track(redeemed);
+        Track(committed);
+        Track(create);
+        var clock = Stopwatch.StartNew();
         var first = Users[0];
         var second = Users[2 % Users.Count];
         var relaySpent = _stored.RelaySpent(relay);
@@ -235,61 +249,80 @@ public sealed class FaultsRunner
         var walletsBefore = (First: first.Wallet.GetBalance(), Second: second.Wallet.GetBalance());
         try
         {
-            _progress.Doing($"faults: {relay.Name} dies after a deposit's token is redeemed, then after one is credited");
+            _progress.Doing($"faults: {relay.Name} dies after a deposit's token is redeemed, after one is credited, after a queue is made");
             await _injector.ArmAsync(service, CrashLabels.RelayTopUpAfterRedeem, ct);
             var failure = await _workload.TopUpOnceAsync(first, ct);
             await CrashedAsync(redeemed, service, failure, ct);
             redeemed.Check("the clearing house took the token, the relay credited nothing", _stored.ClearingSpent() == clearingSpent + 1 && _stored.RelaySpent(relay) == relaySpent && Balance(first) == balanceFirst,
                 $"clearing spent-set +{_stored.ClearingSpent() - clearingSpent}, relay spent-set +{_stored.RelaySpent(relay) - relaySpent}, queue credit {Balance(first) - balanceFirst:+0;-0;0}");
 
-            // Armed for the second fault straight away: the first wallet's retry waits until the relay is clean.
+            // Armed for the next fault straight away: the wallets' retries wait until the relay is clean.
             redeemed.DownSeconds = (await _injector.RestartAsync(service, CrashLabels.RelayTopUpAfterCommit, ct)).TotalSeconds;
             failure = await _workload.TopUpOnceAsync(second, ct);
             await CrashedAsync(committed, service, failure, ct);
             committed.Check("the relay credited one token and died before answering", _stored.RelaySpent(relay) == relaySpent + 1 && Balance(second) == balanceSecond + MicrosPerCredit,
                 $"relay spent-set +{_stored.RelaySpent(relay) - relaySpent}, queue credit +{Balance(second) - balanceSecond}");
-            committed.DownSeconds = (await _injector.RestartAsync(service, null, ct)).TotalSeconds;
+
+            committed.DownSeconds = (await _injector.RestartAsync(service, CrashLabels.RelayCreateAfterCommit, ct)).TotalSeconds;
+            var queues = _stored.RelayQueues(relay);
+            var spentBeforeCreate = _stored.RelaySpent(relay);
+            failure = await _workload.CreateQueueOnceAsync(second, "second", ct);
+            await CrashedAsync(create, service, failure, ct);
+            var pending = second.Wallet.GetBalance();
+            create.Check("the relay made the queue and spent its token, the wallet got no answer", _stored.RelayQueues(relay) == queues + 1 && _stored.RelaySpent(relay) == spentBeforeCreate + 1 && pending.TokensSpent == walletsBefore.Second.TokensSpent,
+                $"relay queues +{_stored.RelayQueues(relay) - queues}, spent-set +{_stored.RelaySpent(relay) - spentBeforeCreate}; the wallet holds the queue as {pending.Queues.FirstOrDefault(q => q.Name == "second")?.State.ToString() ?? "nothing"} and {pending.TokensReserved} tokens reserved");
+            create.DownSeconds = (await _injector.RestartAsync(service, null, ct)).TotalSeconds;
 
             var step = FaultWorkload.Policy.TopUpStep;
-            await _workload.TopUpAsync(first, ct);
-            await _workload.TopUpAsync(second, ct);
+            await _workload.RunDueTopUpsAsync(first, ct);
+            await _workload.RunDueTopUpsAsync(second, ct);
             var a = first.Wallet.GetBalance();
             var b = second.Wallet.GetBalance();
             redeemed.Check("the resent token was credited once: the queue got exactly one step", Balance(first) == balanceFirst + (step * MicrosPerCredit) && a.TokensSpent - walletsBefore.First.TokensSpent == step && a.TokensLost == walletsBefore.First.TokensLost,
                 $"queue credit +{Balance(first) - balanceFirst} for {step} tokens; the wallet spent {a.TokensSpent - walletsBefore.First.TokensSpent}, lost {a.TokensLost - walletsBefore.First.TokensLost}");
             committed.Check("the resent token was refused as spent, not credited twice: the queue got exactly one step", Balance(second) == balanceSecond + (step * MicrosPerCredit) && b.TokensSpent + b.TokensLost - walletsBefore.Second.TokensSpent - walletsBefore.Second.TokensLost == step,
                 $"queue credit +{Balance(second) - balanceSecond} for {step} tokens; the wallet spent {b.TokensSpent - walletsBefore.Second.TokensSpent}, found {b.TokensLost - walletsBefore.Second.TokensLost} already credited");
-            foreach (var r in new[] { redeemed, committed })
+
+            var made = await _workload.CreateQueueAsync(second, ct, "second");
+            var c = second.Wallet.GetBalance();
+            create.Check("the retry got the queue it had paid for: one queue, one token", made.State == QueueState.Active && _stored.RelayQueues(relay) == queues + 1 && _stored.QueueBalance(relay, made.SenderLink!.SenderId) is not null
+                && c.TokensSpent + c.TokensLost - b.TokensSpent - b.TokensLost == 1,
+                $"relay queues +{_stored.RelayQueues(relay) - queues}; the wallet paid {c.TokensSpent - b.TokensSpent} and lost {c.TokensLost - b.TokensLost} token(s) for it");
+            foreach (var r in new[] { redeemed, committed, create })
             {
-                r.Check("every token counted once by the relay and the clearing house", _stored.RelaySpent(relay) == relaySpent + (2 * step) && _stored.ClearingSpent() == clearingSpent + (2 * step),
-                    $"relay spent-set +{_stored.RelaySpent(relay) - relaySpent}, clearing spent-set +{_stored.ClearingSpent() - clearingSpent}, for {2 * step} tokens paid");
+                r.Check("every token counted once by the relay and the clearing house", _stored.RelaySpent(relay) == relaySpent + (2 * step) + 1 && _stored.ClearingSpent() == clearingSpent + (2 * step) + 1,
+                    $"relay spent-set +{_stored.RelaySpent(relay) - relaySpent}, clearing spent-set +{_stored.ClearingSpent() - clearingSpent}, for {(2 * step) + 1} tokens paid");
             }
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            redeemed.Check("completed", false, $"{e.GetType().Name}: {e.Message}");
-            committed.Check("completed", false, $"{e.GetType().Name}: {e.Message}");
+            foreach (var r in new[] { redeemed, committed, create })
+            {
+                r.Check("completed", false, $"{e.GetType().Name}: {e.Message}");
+            }
+
             await _injector.ReviveAllAsync(ct);
         }
 
-        redeemed.Seconds = committed.Seconds = pair.Elapsed.TotalSeconds;
+        redeemed.Seconds = committed.Seconds = create.Seconds = clock.Elapsed.TotalSeconds;
         Report(redeemed);
         Report(committed);
+        Report(create);
     }
 
     /// <summary>
-    /// At one relay: a message's acknowledgement by its recipient committed (the message deleted) and the relay dead
-    /// before it answers — the wallet must keep what it took, or a message acknowledged to its sender is lost; then a
-    /// message stored and the relay dead before it acknowledges it to the sender, who resends (it arrives at least once).
+    /// At the other relay: a message's acknowledgement by its recipient committed (the message deleted) and the relay
+    /// dead before it answers — the wallet must keep what it took, or a message acknowledged to its sender is lost; then
+    /// a message stored and the relay dead before it acknowledges it to the sender, who resends (it arrives at least once).
     /// </summary>
     private async Task RelayMidSendAndReceiveAsync(CancellationToken ct)
     {
         var relay = SendRelay;
         var receive = new FaultRecord("relay mid-receive (acknowledged by the recipient, not answered)", relay.Name, $"SXL_CRASH_AT={CrashLabels.RelayAckAfterCommit}");
         var send = new FaultRecord("relay mid-send (stored, not acknowledged)", relay.Name, $"SXL_CRASH_AT={CrashLabels.RelaySendAfterCommit}");
-        _result.Faults.Add(receive);
-        _result.Faults.Add(send);
-        var pair = Stopwatch.StartNew();
+        Track(receive);
+        Track(send);
+        var clock = Stopwatch.StartNew();
         var to = Users[1];
         var from = Users[3 % Users.Count];
         try
@@ -332,7 +365,7 @@ public sealed class FaultsRunner
             await _injector.ReviveAllAsync(ct);
         }
 
-        receive.Seconds = send.Seconds = pair.Elapsed.TotalSeconds;
+        receive.Seconds = send.Seconds = clock.Elapsed.TotalSeconds;
         Report(receive);
         Report(send);
     }
@@ -410,9 +443,9 @@ public sealed class FaultsRunner
         var service = _network.Clearing.Service;
         var built = new FaultRecord("clearing house mid-epoch-close (leaves built, not posted)", "clearing", $"SXL_CRASH_AT={CrashLabels.ClearingEpochAfterBuild}");
         var posted = new FaultRecord("clearing house mid-epoch-close (posted, not recorded)", "clearing", $"SXL_CRASH_AT={CrashLabels.ClearingEpochAfterPost}");
-        _result.Faults.Add(built);
-        _result.Faults.Add(posted);
-        var pair = Stopwatch.StartNew();
+        Track(built);
+        Track(posted);
+        var clock = Stopwatch.StartNew();
         try
         {
             _progress.Doing("faults: the clearing house dies closing an epoch, after building its leaves and after posting them");
@@ -445,7 +478,7 @@ public sealed class FaultsRunner
             await _injector.ReviveAllAsync(ct);
         }
 
-        built.Seconds = posted.Seconds = pair.Elapsed.TotalSeconds;
+        built.Seconds = posted.Seconds = clock.Elapsed.TotalSeconds;
         Report(built);
         Report(posted);
     }
@@ -707,7 +740,7 @@ public sealed class FaultsRunner
     private async Task Fault(Func<FaultRecord, Task> run, string name, string service, string how)
     {
         var record = new FaultRecord(name, service, how);
-        _result.Faults.Add(record);
+        Track(record);
         _progress.Doing($"faults: {name} ({how})");
         var clock = Stopwatch.StartNew();
         try
@@ -722,6 +755,15 @@ public sealed class FaultsRunner
         }
 
         Report(record);
+    }
+
+    /// <summary>Adds a fault to the result (faults on different services run side by side).</summary>
+    private void Track(FaultRecord record)
+    {
+        lock (_result.Faults)
+        {
+            _result.Faults.Add(record);
+        }
     }
 
     private void Report(FaultRecord record)
@@ -865,5 +907,51 @@ public sealed class FaultsRunner
             network.Relays.Sum(r => stored.RelaySpent(r)),
             stored.ClearingSpent(),
             await observer.BondOfAsync(DevAccounts.ClearingHouse.Address, ct));
+    }
+
+    /// <summary>Progress lines from faults running side by side, one at a time.</summary>
+    private sealed class SerialProgress(IDevnetProgress inner) : IDevnetProgress
+    {
+        private readonly Lock _gate = new();
+
+        public void Doing(string what)
+        {
+            lock (_gate)
+            {
+                inner.Doing(what);
+            }
+        }
+
+        public void Done(string what)
+        {
+            lock (_gate)
+            {
+                inner.Done(what);
+            }
+        }
+
+        public void Noted(string what)
+        {
+            lock (_gate)
+            {
+                inner.Noted(what);
+            }
+        }
+
+        public void Failed(string what)
+        {
+            lock (_gate)
+            {
+                inner.Failed(what);
+            }
+        }
+
+        public void Detail(string line)
+        {
+            lock (_gate)
+            {
+                inner.Detail(line);
+            }
+        }
     }
 }

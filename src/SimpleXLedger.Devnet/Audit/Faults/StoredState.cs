@@ -37,6 +37,9 @@ internal sealed class StoredState(DevnetNetwork network)
     public bool RelayHasSpent(RelayService relay, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> keyId) =>
         Scalar(RelayDb(relay), "SELECT COUNT(*) FROM metering_store WHERE key = $k", ("$k", "spent:" + Convert.ToHexStringLower(nonce) + Convert.ToHexStringLower(keyId[..8]))) > 0;
 
+    /// <summary>Queues a relay holds.</summary>
+    public long RelayQueues(RelayService relay) => Scalar(RelayDb(relay), "SELECT COUNT(*) FROM queues") ?? 0;
+
     /// <summary>A queue's credit at its relay (found by its sender id), or null when the relay does not have it.</summary>
     public long? QueueBalance(RelayService relay, byte[] senderId) =>
         Scalar(RelayDb(relay), "SELECT balance FROM queues WHERE sender_id = $s", ("$s", senderId));
