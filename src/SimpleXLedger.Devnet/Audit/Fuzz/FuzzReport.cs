@@ -60,7 +60,10 @@ internal sealed class FuzzReport
 
     public long Cases { get; set; }
 
+    /// <summary>The cases' time (digests included); the fixture's set-up (cards funded, tokens, queues, operator) apart.</summary>
     public double Seconds { get; set; }
+
+    public double SetupSeconds { get; set; }
 
     public int Concurrency { get; set; }
 
@@ -143,7 +146,7 @@ internal sealed class FuzzReport
     }
 
     public string Summary() =>
-        $"{Cases} cases in {Seconds:F0} s ({(Seconds > 0 ? Cases / Seconds : 0):F0}/s, {Concurrency} at a time) on {PerEndpoint.Count} endpoints: "
+        $"{Cases} cases in {Seconds:F0} s after {SetupSeconds:F0} s of set-up ({(Seconds > 0 ? Cases / Seconds : 0):F0}/s, {Concurrency} at a time) on {PerEndpoint.Count} endpoints: "
         + $"{Crashes} crashes, {Untyped} untyped answers, {Hangs} hangs, {Leaks} leaks, {StateChanges} state changes, {LogLeaks} secrets in logs";
 
     public JsonObject ToJson() => new()
@@ -153,6 +156,7 @@ internal sealed class FuzzReport
         ["cases"] = Cases,
         ["requestedCases"] = RequestedCases,
         ["seconds"] = Math.Round(Seconds, 1),
+        ["setupSeconds"] = Math.Round(SetupSeconds, 1),
         ["casesPerSecond"] = Seconds > 0 ? Math.Round(Cases / Seconds, 1) : 0,
         ["concurrency"] = Concurrency,
         ["windows"] = Windows,

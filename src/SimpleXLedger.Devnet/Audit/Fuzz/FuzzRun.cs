@@ -53,7 +53,9 @@ internal static class FuzzRun
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(note);
         var report = new FuzzReport { Seed = options.Seed, RequestedCases = options.Replay.Count > 0 ? options.Replay.Count : options.Cases, Concurrency = options.Replay.Count > 0 ? 1 : options.Concurrency };
+        var setup = Stopwatch.StartNew();
         await using var fixture = await FuzzFixture.CreateAsync(targets, note, ct);
+        report.SetupSeconds = setup.Elapsed.TotalSeconds;
         var context = new FuzzContext(fixture);
         var clock = Stopwatch.StartNew();
         try
