@@ -31,6 +31,7 @@ public static class ClearingServices
         services.AddSingleton<WriteGate>();
         services.AddSingleton<OperatorDirectory>();
         services.AddSingleton<KeyNumbers>();
+        services.AddSingleton<SqliteGroupCommit>();
         services.AddSingleton<EpochSchedule>();
 
         // Pipeline order: log, then validate, then open the transaction around the handler.

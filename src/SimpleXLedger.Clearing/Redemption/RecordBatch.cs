@@ -62,17 +62,25 @@ public sealed class NoOpenEpochException : Exception
     }
 }
 
+/// <summary>
+/// RecordBatch in the Mediator pipeline, its transaction opened by the transaction behaviour: how PostgreSQL records
+/// (concurrent transactions side by side). On SQLite the clearing house records through
+/// <see cref="SqliteGroupCommit"/> instead, with the same <see cref="RecordAsync"/> inside a group's transaction.
+/// </summary>
 public sealed class RecordBatchHandler(ClearingDbContext db, ClearingDatabase database, ClearingMetrics metrics, ILogger<RecordBatchHandler> logger)
     : ICommandHandler<RecordBatch, BatchRecord>
 {
     public async ValueTask<BatchRecord> Handle(RecordBatch command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
-        var sql = database.Sql;
-        var connection = db.Database.GetDbConnection();
         var transaction = db.Database.CurrentTransaction?.GetDbTransaction()
             ?? throw new InvalidOperationException("RecordBatch runs inside the transaction behaviour");
+        return await RecordAsync(db.Database.GetDbConnection(), transaction, database.Sql, command, metrics, logger, cancellationToken);
+    }
 
+    /// <summary>Records one batch with the given connection inside the given (open) transaction; commits nothing.</summary>
+    internal static async Task<BatchRecord> RecordAsync(DbConnection connection, DbTransaction transaction, SpentSetSql sql, RecordBatch command, ClearingMetrics metrics, ILogger logger, CancellationToken cancellationToken)
+    {
         // 1. The open epoch (shared lock on PostgreSQL until commit). An epoch turning Closing at this moment
         //    hides its row from this statement until the advance commits; the next statement sees its successor.
         long epoch = 0;
@@ -119,7 +127,7 @@ public sealed class RecordBatchHandler(ClearingDbContext db, ClearingDatabase da
         var seen = new HashSet<(int, UInt128, UInt128)>();
         foreach (var c in command.Candidates)
         {
-            if (seen.Add(Key(c.KeyNo, c.Nonce)))
+            if (seen.Add(SpentSetSql.RowKey(c.KeyNo, c.Nonce)))
             {
                 unique.Add(c);
             }
@@ -130,21 +138,12 @@ public sealed class RecordBatchHandler(ClearingDbContext db, ClearingDatabase da
         }
 
         unique.Sort(static (a, b) => a.KeyNo != b.KeyNo ? a.KeyNo.CompareTo(b.KeyNo) : a.Nonce.AsSpan().SequenceCompareTo(b.Nonce));
-        var inserted = new HashSet<(int, UInt128, UInt128)>();
-        if (unique.Count > 0)
+        var inserted = await sql.InsertSpentAsync(connection, transaction, unique.ConvertAll(c => (c.KeyNo, c.Nonce)), seq, cancellationToken);
+        var accepted = new List<Candidate>(unique.Count);
+        for (var i = 0; i < unique.Count; i++)
         {
-            await using var insert = sql.InsertSpent(connection, transaction, unique.Select(c => (c.KeyNo, c.Nonce)).ToList(), seq);
-            await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                inserted.Add(Key(reader.GetInt32(0), (byte[])reader.GetValue(1)));
-            }
-        }
-
-        var accepted = new List<Candidate>(inserted.Count);
-        foreach (var c in unique)
-        {
-            if (inserted.Contains(Key(c.KeyNo, c.Nonce)))
+            var c = unique[i];
+            if (inserted[i])
             {
                 accepted.Add(c);
             }
@@ -260,10 +259,6 @@ public sealed class RecordBatchHandler(ClearingDbContext db, ClearingDatabase da
             (ulong)reader.GetInt64(6),
             FromBytes((byte[])reader.GetValue(7)));
     }
-
-    /// <summary>A (key, nonce) pair as a value for hash sets (nonces are 32 bytes).</summary>
-    private static (int, UInt128, UInt128) Key(int keyNo, ReadOnlySpan<byte> nonce) =>
-        (keyNo, System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(nonce), System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(nonce[16..]));
 
     private static byte[] ToBytes(TokenOutcomeCode[] outcomes) => outcomes.Select(o => (byte)o).ToArray();
 

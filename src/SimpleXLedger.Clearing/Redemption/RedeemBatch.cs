@@ -43,7 +43,7 @@ public sealed record RedeemBatchOutcome(RedeemStatus Status, IReadOnlyList<Token
 /// A relay's batch of tokens, signed by its operator key: authenticate, verify every token against the registry
 /// (outside any transaction, on every core), record the batch (<see cref="RecordBatch"/>; a used batch id comes
 /// back as stored, so a retry gets the same outcomes and receipt), then sign its receipt. The only state change
-/// is RecordBatch's transaction.
+/// is RecordBatch's transaction (on SQLite shared with the other batches waiting for the writer: <see cref="SqliteGroupCommit"/>).
 /// </summary>
 public sealed record RedeemBatch(byte[] BatchId, byte[] OperatorKey, byte[] RedeemerId, IReadOnlyList<ReadOnlyMemory<byte>> Tokens, byte[] Signature)
     : ICommand<RedeemBatchOutcome>, IValidated, ILogSummary
@@ -90,6 +90,7 @@ public sealed class RedeemBatchHandler(
     KeyNumbers keyNumbers,
     EpochSchedule epochs,
     ClearingDatabase database,
+    SqliteGroupCommit groupCommit,
     ClearingMetrics metrics)
     : ICommandHandler<RedeemBatch, RedeemBatchOutcome>
 {
@@ -136,9 +137,11 @@ public sealed class RedeemBatchHandler(
         await keyNumbers.AssignAsync(candidates, cancellationToken);
         await epochs.EnsureOpenAsync(snapshot.Now, cancellationToken);
 
-        var record = await mediator.Send(
-            new RecordBatch(command.BatchId, op.Id, op.Payee, command.RedeemerId, digest, outcomes, candidates, snapshot.Now),
-            cancellationToken);
+        // SQLite has one writer: batches waiting for it are recorded together. PostgreSQL records concurrently.
+        var recordBatch = new RecordBatch(command.BatchId, op.Id, op.Payee, command.RedeemerId, digest, outcomes, candidates, snapshot.Now);
+        var record = database.Provider == DatabaseProvider.Sqlite
+            ? await groupCommit.RecordAsync(recordBatch, cancellationToken)
+            : await mediator.Send(recordBatch, cancellationToken);
         if (record.Existing)
         {
             // A retry (or a concurrent call with the same id): answered from the stored batch, nothing counted again.
