@@ -28,11 +28,12 @@ internal static class DevnetCommands
         var users = new Option<int?>("--users") { Description = $"Audit: simulated users in each population, careful and control (default: {AuditScenario.UsersVariable}, else 200)." };
         var soakSeconds = new Option<int?>("--soak-seconds") { Description = $"Audit: how long the soak runs, in seconds; 0 skips it (default: {AuditScenario.SoakSecondsVariable}, else 120)." };
         var soakUsers = new Option<int?>("--soak-users") { Description = $"Audit: concurrent users in the soak (default: {AuditScenario.SoakUsersVariable}, else 32)." };
+        var fuzzCases = new Option<long?>("--fuzz-cases") { Description = "Audit: bad-input cases sent to the services' endpoints; 0 skips the fuzzing (default: SXL_AUDIT_FUZZ_CASES, else 100000). Each case's seed is in the findings; SXL_AUDIT_FUZZ_REPLAY=<case seeds> replays single cases." };
         var command = new Command(
             "devnet",
             "Run the whole network on this machine: Anvil with the ledger deployed, an issuer, a clearing house and two relays, each its own `sxl … serve` process on loopback with --devnet, and a vendor batch funded. Serves until Ctrl+C, which stops every process.")
         {
-            data, scenario, exit, json, epochSeconds, seed, users, soakSeconds, soakUsers,
+            data, scenario, exit, json, epochSeconds, seed, users, soakSeconds, soakUsers, fuzzCases,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -49,7 +50,7 @@ internal static class DevnetCommands
                 return ExitCodes.Usage;
             }
 
-            if (ApplyAuditOptions(chosen, parse.GetValue(seed), parse.GetValue(users), parse.GetValue(soakSeconds), parse.GetValue(soakUsers)) is { } auditError)
+            if (ApplyAuditOptions(chosen, parse.GetValue(seed), parse.GetValue(users), parse.GetValue(soakSeconds), parse.GetValue(soakUsers), parse.GetValue(fuzzCases)) is { } auditError)
             {
                 await Console.Error.WriteLineAsync($"error: {auditError}");
                 return ExitCodes.Usage;
@@ -69,11 +70,16 @@ internal static class DevnetCommands
     }
 
     /// <summary>The audit's own options (seed, population, soak) onto the audit scenario; an error when they do not fit.</summary>
-    private static string? ApplyAuditOptions(IDevnetScenario? chosen, ulong? seed, int? users, int? soakSeconds, int? soakUsers)
+    private static string? ApplyAuditOptions(IDevnetScenario? chosen, ulong? seed, int? users, int? soakSeconds, int? soakUsers, long? fuzzCases)
     {
         if (chosen is not AuditScenario audit)
         {
-            return seed is null && users is null && soakSeconds is null && soakUsers is null ? null : "--seed, --users, --soak-seconds and --soak-users go with --scenario audit";
+            return seed is null && users is null && soakSeconds is null && soakUsers is null && fuzzCases is null ? null : "--seed, --users, --soak-seconds, --soak-users and --fuzz-cases go with --scenario audit";
+        }
+
+        if (fuzzCases is < 0 or > 10_000_000)
+        {
+            return "--fuzz-cases is 0 to 10000000";
         }
 
         if (users is < 2 or > 10_000)
@@ -95,6 +101,7 @@ internal static class DevnetCommands
         audit.Users = users ?? audit.Users;
         audit.SoakSeconds = soakSeconds ?? audit.SoakSeconds;
         audit.SoakUsers = soakUsers ?? audit.SoakUsers;
+        audit.FuzzCases = fuzzCases ?? audit.FuzzCases;
         return null;
     }
 

@@ -10,7 +10,7 @@ public sealed class AuditOptionsTests
     {
         var (status, output) = await SxlAsync("devnet", "--help");
         Assert.Equal(0, status);
-        foreach (var option in new[] { "--seed", "--users", "--soak-seconds", "--soak-users" })
+        foreach (var option in new[] { "--seed", "--users", "--soak-seconds", "--soak-users", "--fuzz-cases" })
         {
             Assert.Contains(option, output, StringComparison.Ordinal);
         }
@@ -22,6 +22,8 @@ public sealed class AuditOptionsTests
     [InlineData("--scenario audit --users 1", "--users is 2 to 10000")]
     [InlineData("--scenario audit --soak-seconds -1", "--soak-seconds is 0 to 3600")]
     [InlineData("--scenario audit --soak-users 0", "--soak-users is 1 to 1000")]
+    [InlineData("--scenario audit --fuzz-cases -1", "--fuzz-cases is 0 to 10000000")]
+    [InlineData("--scenario smoke --fuzz-cases 10", "go with --scenario audit")]
     public async Task Options_that_do_not_fit_are_a_usage_error_before_anything_starts(string arguments, string message)
     {
         var data = Path.Combine(Path.GetTempPath(), "sxl-devnet-options-" + Guid.NewGuid().ToString("N")[..8]);

@@ -17,6 +17,11 @@ public sealed partial class AuditScenario
             options = options with { Cases = cases, Window = FuzzOptions.WindowFor(cases) };
         }
 
+        if (options.Cases <= 0 && options.Replay.Count == 0)
+        {
+            return "left out (0 cases asked for)";
+        }
+
         _progress.Noted($"fuzz seed {options.Seed}: {options.Cases} cases ({FuzzOptions.ReplayVariable}=<case seeds> replays single cases)");
         var result = await FuzzRun.RunAsync(FuzzTargets.From(_network), options, _progress.Detail, ct);
         report.Fuzz = result;
