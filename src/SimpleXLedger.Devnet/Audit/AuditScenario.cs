@@ -30,6 +30,7 @@ public sealed partial class AuditScenario : IDevnetScenario
     public const string UsersVariable = "SXL_AUDIT_USERS";
     public const string SoakSecondsVariable = "SXL_AUDIT_SOAK_SECONDS";
     public const string SoakUsersVariable = "SXL_AUDIT_SOAK_USERS";
+    public const string CarefulMinTokenAgeVariable = "SXL_AUDIT_CAREFUL_MIN_TOKEN_AGE";
     private const ulong CreditsPerCard = 100;
 
     /// <summary>
@@ -43,6 +44,15 @@ public sealed partial class AuditScenario : IDevnetScenario
 
     /// <summary>The careful wallet's minimum token age, the default (1 h) scaled down like the delay, to fit the same windows.</summary>
     private static readonly TimeSpan CarefulMinTokenAge = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// The careful wallets' minimum token age: <see cref="CarefulMinTokenAge"/>, or <c>SXL_AUDIT_CAREFUL_MIN_TOKEN_AGE</c>
+    /// (a duration such as <c>0s</c>): with <c>0s</c> the audit shows what the wallet's old default let the adversary see.
+    /// </summary>
+    private static TimeSpan CarefulMinTokenAgeSetting() =>
+        Environment.GetEnvironmentVariable(CarefulMinTokenAgeVariable) is { Length: > 0 } text
+            ? Durations.TryParse(text, out var age) ? age : throw new ScenarioCheckException($"{CarefulMinTokenAgeVariable} is a duration like 0s or 2m")
+            : CarefulMinTokenAge;
 
     /// <summary>The share of users who make their first queue right after redeeming their card (new users starting at once).</summary>
     private const double NewUserShare = 0.25;
@@ -97,7 +107,7 @@ public sealed partial class AuditScenario : IDevnetScenario
         var steps = new ScenarioSteps(progress);
         var report = new AuditReport { Seed = seed, Users = users, Steps = steps.Records };
         IReadOnlyList<string> codes = [];
-        var careful = new Population("careful", SpendingPolicy.Careful with { TopUpDelay = CarefulDelay, MinTokenAge = CarefulMinTokenAge });
+        var careful = new Population("careful", SpendingPolicy.Careful with { TopUpDelay = CarefulDelay, MinTokenAge = CarefulMinTokenAgeSetting() });
         var control = new Population("control", SpendingPolicy.Careless);
 
         var directory = await RegistryKeySource.ConnectAsync(network.RpcUrl, network.Ledger, ct);

@@ -2,7 +2,10 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Devnet.Network;
+using SimpleXLedger.Devnet.Scenarios;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Wallet;
 using SimpleXLedger.Wallet.Issuance;
@@ -83,8 +86,13 @@ public static class SoakRun
             }
 
             await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (user, token) =>
+                await user.Wallet.RedeemCardAsync(user.Code, issuer, token));
+
+            // The clearing house accepts no token beyond what the issuer anchored as issued (it does so every few
+            // seconds on the devnet; a fresh key starts at zero): spend once the chain covers these tokens.
+            await WaitForAnchoredIssuedAsync(network, ct);
+            await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (user, token) =>
             {
-                await user.Wallet.RedeemCardAsync(user.Code, issuer, token);
                 await user.Wallet.CreateQueueAsync(user.Relay, SoakUser.Queue, cancellationToken: token);
                 // The new queue's first top-up, so the measured phase starts with credit everywhere.
                 await user.Wallet.TopUps.RunUntilIdleAsync(token);
@@ -135,6 +143,37 @@ public static class SoakRun
             foreach (var user in users)
             {
                 await user.Wallet.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Until the ledger's anchored issued totals add up to what the issuer's database says it issued (read now).</summary>
+    private static async Task WaitForAnchoredIssuedAsync(DevnetNetwork network, CancellationToken ct)
+    {
+        long issued;
+        using (var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(network.Issuer.DataDirectory, "issuer.db"), Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString()))
+        {
+            db.Open();
+            using var sum = db.CreateCommand();
+            sum.CommandText = "SELECT COALESCE(SUM(Issued), 0) FROM token_keys";
+            issued = Convert.ToInt64(sum.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
+        var ledger = await network.LedgerAsAsync(DevAccounts.Deployer, ct);
+        using (ledger.Connection)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(120));
+            try
+            {
+                while ((await ledger.GetKeysAsync(timeout.Token)).Aggregate(0UL, (total, k) => total + k.Issued) < (ulong)issued)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(250), timeout.Token);
+                }
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new ScenarioCheckException($"the issuer did not anchor the {issued} tokens it issued within 120 s");
             }
         }
     }
