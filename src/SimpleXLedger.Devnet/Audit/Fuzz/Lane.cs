@@ -1,34 +1,10 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Security;
-using System.Security.Authentication;
 using System.Net.Sockets;
 using SimpleXLedger.Hosting.Tls;
 
 namespace SimpleXLedger.Devnet.Audit.Fuzz;
-
-/// <summary>
-/// What a service answered to one request, as it came off the wire: the HTTP status, the gRPC status and message
-/// (from the trailers, or the headers of a trailers-only answer), the <c>sxl-error</c> reason, the body and the
-/// messages framed in it; or, when no answer came, why (the connection or stream was dropped, or it timed out).
-/// </summary>
-internal sealed record WireAnswer(
-    int HttpStatus,
-    int? GrpcStatus,
-    string? GrpcMessage,
-    string? Reason,
-    string? ContentType,
-    byte[] Body,
-    IReadOnlyList<byte[]> Messages,
-    string? Dropped = null,
-    bool TimedOut = false)
-{
-    public static WireAnswer DroppedWith(string why) => new(0, null, null, null, null, [], [], why);
-
-    public static WireAnswer Timeout() => new(0, null, null, null, null, [], [], "timed out", TimedOut: true);
-}
 
 /// <summary>
 /// One client connection pool to one service: HTTP/2 (over pinned TLS, or cleartext to loopback) or HTTP/1.1, from an
@@ -215,59 +191,5 @@ internal sealed class Lane : IDisposable
     {
         _http.Dispose();
         Handler.Dispose();
-    }
-}
-
-/// <summary>Opens raw connections to send bytes that are not even HTTP (or TLS, or HTTP/2 as it should be).</summary>
-internal static class RawConnection
-{
-    /// <summary>Connects (TLS with ALPN h2 when pinned), writes <paramref name="payload"/>, reads what comes back until the peer closes or the time is up.</summary>
-    public static async Task<(byte[] Received, bool Closed)> ExchangeAsync(Uri target, byte[]? fingerprint, bool tls, byte[] payload, TimeSpan wait, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(target);
-        using var client = new TcpClient { NoDelay = true };
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(wait);
-        var received = new MemoryStream();
-        try
-        {
-            await client.ConnectAsync(target.Host, target.Port, deadline.Token);
-            Stream stream = client.GetStream();
-            if (tls)
-            {
-                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-                var options = fingerprint is null
-                    ? new SslClientAuthenticationOptions { TargetHost = target.Host, RemoteCertificateValidationCallback = (_, _, _, _) => true }
-                    : new PinnedCertificateValidator(fingerprint).ClientOptions(target.Host);
-                options.ApplicationProtocols = [SslApplicationProtocol.Http2];
-                await ssl.AuthenticateAsClientAsync(options, deadline.Token);
-                stream = ssl;
-            }
-
-            await using (stream)
-            {
-                await stream.WriteAsync(payload, deadline.Token);
-                await stream.FlushAsync(deadline.Token);
-                var buffer = new byte[8192];
-                int read;
-                while ((read = await stream.ReadAsync(buffer, deadline.Token)) > 0)
-                {
-                    if (received.Length < 64 * 1024)
-                    {
-                        received.Write(buffer, 0, read);
-                    }
-                }
-            }
-
-            return (received.ToArray(), true);
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            return (received.ToArray(), false);
-        }
-        catch (Exception e) when (e is IOException or SocketException or AuthenticationException)
-        {
-            return (received.ToArray(), true);
-        }
     }
 }
