@@ -74,12 +74,20 @@ public static class SharedValueScanner
         }
 
         var head = new byte[16];
-        using (var stream = File.OpenRead(file))
+        try
         {
-            stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        }
+            using (var stream = File.OpenRead(file))
+            {
+                stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            }
 
-        return Encoding.ASCII.GetString(head) == "SQLite format 3\0" ? Cells(file) : [File.ReadAllBytes(file)];
+            return Encoding.ASCII.GetString(head) == "SQLite format 3\0" ? Cells(file) : [File.ReadAllBytes(file)];
+        }
+        catch (FileNotFoundException)
+        {
+            // Gone since the listing: a running service's temporary file renamed over its real one (which is listed too).
+            return [];
+        }
     }
 
     private static List<byte[]> Cells(string file)

@@ -15,7 +15,7 @@ public enum CutMode
     BeforeForwarding,
 }
 
-/// <summary>What the proxy cut: the mode, and how many bytes of the request it had seen.</summary>
+/// <summary>What the proxy cut, and when.</summary>
 public sealed record ProxyCut(CutMode Mode, DateTimeOffset At);
 
 /// <summary>

@@ -98,7 +98,9 @@ public sealed class FaultsRunner
                 await Task.WhenAll(
                     Fault(IssuerMidRedemptionAsync, "issuer mid-redemption", "issuer", CrashLabels.IssuerAfterDebit, ct),
                     ClearingMidEpochCloseAsync(ct));
+                await CheckInvariantsAsync(ct, [.. _result.Faults]);
                 await SetUpQueuesAsync(ct);
+                var relayFaults = _result.Faults.Count;
                 await Task.WhenAll(RelayMidDepositAsync(ct), RelayMidSendAndReceiveAsync(ct));
                 foreach (var user in Users)
                 {
@@ -106,10 +108,13 @@ public sealed class FaultsRunner
                     await _workload.RunDueTopUpsAsync(user, ct);
                 }
 
+                await CheckInvariantsAsync(ct, [.. _result.Faults.Skip(relayFaults)]);
                 await Fault(ClearingMidRedemptionAsync, "clearing house mid-redemption", "clearing", CrashLabels.ClearingBatchAfterRecord, ct);
+                await CheckInvariantsAsync(ct, _result.Faults[^1]);
                 foreach (var mode in _plan.ChainCuts)
                 {
                     await Fault(r => ChainUnreachableAsync(r, mode, ct), $"chain unreachable while an epoch is anchored ({Describe(mode)})", "chain", $"proxy cut at postEpoch, {Describe(mode)}");
+                    await CheckInvariantsAsync(ct, _result.Faults[^1]);
                 }
 
                 foreach (var kill in _plan.RandomKills)
@@ -505,14 +510,38 @@ public sealed class FaultsRunner
         await back.CancelAsync();
         await round;
         record.Detail = $"killed during pass {inFlight + 1} of the round's work ({Volatile.Read(ref passes)} passes in all)";
+        var busy = Users.Select(u => (User: u, Balance: u.Wallet.GetBalance())).Where(u => u.Balance.PendingBatches > 0 || u.Balance.TopUpsPending > 0 || u.Balance.TokensReserved > 0).ToList();
+        record.Check("every operation of the round completed, nothing left in flight", busy.Count == 0,
+            busy.Count == 0 ? $"round {kill.Round}: {Volatile.Read(ref passes)} passes of messages and deposits, and a redemption" : string.Join("; ", busy.Select(b => $"{b.User}: {b.Balance.PendingBatches} requests, {b.Balance.TopUpsPending} deposits, {b.Balance.TokensReserved} reserved")));
+        var lost = MessagesLost();
+        record.Check("no acknowledged message lost", lost.Count == 0, lost.Count == 0 ? $"{_workload.Acked.Count} acknowledged so far, all received" : $"{lost.Count} acknowledged but not received");
+        await CheckInvariantsAsync(ct, record);
+    }
+
+    /// <summary>
+    /// What must hold after every fault, once its work is done: every token a relay credited was accepted by the clearing
+    /// house and the other way round (none paid twice, none redeemed and not credited), each of the section's cards
+    /// debited exactly what its wallet received, and the ledger's books balance.
+    /// </summary>
+    private async Task CheckInvariantsAsync(CancellationToken ct, params FaultRecord[] records)
+    {
         var relaySpent = _network.Relays.Sum(r => _stored.RelaySpent(r));
         var outbox = _network.Relays.Sum(r => _stored.RelayOutbox(r));
         var clearingSpent = _stored.ClearingSpent();
-        record.Check("every operation of the round completed", true, $"round {kill.Round}: {Volatile.Read(ref passes)} passes of messages and deposits, and a redemption, all done");
-        record.Check("relays and clearing house agree: every token credited once, every redeemed token credited", relaySpent == clearingSpent && outbox == 0,
-            $"relays' spent-sets {relaySpent} (outbox {outbox}), clearing spent-set {clearingSpent}");
-        var lost = MessagesLost();
-        record.Check("no acknowledged message lost", lost.Count == 0, lost.Count == 0 ? $"{_workload.Acked.Count} acknowledged so far, all received" : $"{lost.Count} acknowledged but not received");
+        var debited = _codes.Sum(c => _stored.CardRedeemed(CardCode.Parse(c).ComputeHash().ToString()) ?? 0);
+        var received = Users.Sum(u => u.Wallet.GetBalance().TokensRedeemed);
+        var books = await _observer.GetAccountsAsync(ct);
+        foreach (var record in records)
+        {
+            record.Check("after it: no token paid twice or left uncredited", relaySpent == clearingSpent && outbox == 0,
+                $"relays' spent-sets {relaySpent} (outbox {outbox}), clearing spent-set {clearingSpent}");
+            record.Check("after it: no user charged twice", debited == received, $"the section's cards debited {debited} credits, its wallets received {received} tokens");
+            record.Check("after it: the ledger's books balance", books.Holds, $"received {Money.Dollars(books.EscrowReceived)}, held {Money.Dollars(books.EscrowHeld)}, withdrawn {Money.Dollars(books.VendorWithdrawn)}, claimed {Money.Dollars(books.ClaimsPaid)}; token balance {Money.Dollars(books.TokenBalance)}");
+            if (record.Checks.Any(c => !c.Ok && c.Name.StartsWith("after it:", StringComparison.Ordinal)))
+            {
+                _progress.Failed($"faults: after {record.Name}: {string.Join("; ", record.Checks.Where(c => !c.Ok).Select(c => $"{c.Name}: {c.Detail}"))}");
+            }
+        }
     }
 
     /// <summary>
