@@ -58,12 +58,15 @@ public sealed class WholeNetworkTests(ITestOutputHelper output) : IDisposable
             var clearing = Start(processes, "clearing", "serve", "--data", Path.Combine(_directory, "clearing"), "--grpc", "127.0.0.1:0",
                 "--rpc", anvil.RpcUrl, "--ledger", deployment.Ledger, "--key", clearingKey,
                 "--issuer-name", IssuerName, "--epoch-seconds", "3600", "--devnet", "--registry-max-age-ms", "0");
+            // The issuer's first key is usable some seconds after it is planned: its anchoring transaction must be mined
+            // before then (less the ledger's minimum delay), which a loaded machine makes slow; a refused plan is
+            // planned again from the chain's word.
             var http = FreePort.Next();
             var grpc = FreePort.Next();
             var issuer = Start(processes, "issuer", "serve", "--data", Path.Combine(_directory, "issuer"), "--name", IssuerName,
                 "--http", $"127.0.0.1:{http.ToString(CultureInfo.InvariantCulture)}", "--grpc", $"127.0.0.1:{grpc.ToString(CultureInfo.InvariantCulture)}",
                 "--rpc", anvil.RpcUrl, "--ledger", deployment.Ledger, "--key", issuerKey, "--devnet",
-                "--usable-delay", "3s", "--issue-window", "600s", "--redeem-window", "600s", "--epoch", "1s", "--maintenance-interval", "1s");
+                "--usable-delay", "6s", "--issue-window", "600s", "--redeem-window", "600s", "--epoch", "1s", "--maintenance-interval", "1s");
 
             // Meanwhile the vendor makes two cards of 100 credits and funds them on-chain with sxl vendor fund; once the
             // issuer is up it hands it the batch, and the issuer activates the cards when it sees the funding.
