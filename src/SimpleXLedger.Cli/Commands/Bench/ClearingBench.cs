@@ -36,8 +36,8 @@ internal static class ClearingBench
     public static Command Build()
     {
         var tokens = new Option<int>("--tokens") { Description = "Tokens to redeem (taken from the cached pre-minted set, minted once and reused).", DefaultValueFactory = _ => 50_000 };
-        var batch = new Option<int>("--batch") { Description = "Tokens per batch.", DefaultValueFactory = _ => 512 };
-        var inFlight = new Option<int>("--in-flight") { Description = "Batches in flight at once (relays calling together).", DefaultValueFactory = _ => 4 };
+        var batch = new Option<int>("--batch") { Description = "Tokens per batch (a relay's redeemer sends at most 512).", DefaultValueFactory = _ => 512 };
+        var inFlight = new Option<int>("--in-flight") { Description = "Batches in flight at once (a relay's redeemer keeps at most 4).", DefaultValueFactory = _ => 4 };
         var cache = new Option<FileInfo?>("--cache") { Description = "The pre-minted token cache (default: sxl-bench/clearing-tokens.bin in the temp directory)." };
         var transport = new Option<string>("--transport") { Description = "grpc (a relay's path: gRPC/TLS on loopback) or direct (the clearing house's own work, no transport).", DefaultValueFactory = _ => "grpc" };
         transport.AcceptOnlyFromAmong("grpc", "direct");
