@@ -112,6 +112,13 @@ internal sealed class FuzzFixture : IAsyncDisposable
 
     public required IReadOnlyList<Lane> IssuerHttpDirty { get; init; }
 
+    /// <summary>
+    /// For HTTP requests the server may answer by closing the connection (a body past its limit, headers too large or
+    /// with control characters): kept off the other lanes, whose next request would find the connection gone. From an
+    /// address of its own, as a code in such a request may still reach the issuer and count as a wrong one.
+    /// </summary>
+    public required Lane IssuerHttpRough { get; init; }
+
     // ---- tokens ----
 
     /// <summary>Tokens spent (at a relay, so at the clearing house too).</summary>
@@ -177,6 +184,7 @@ internal sealed class FuzzFixture : IAsyncDisposable
         var issuerGrpc = new Lane("issuer-grpc", targets.IssuerGrpc, null, IPAddress.Loopback, singleConnection: false, HttpVersion.Version20);
         var issuerHttp = new Lane("issuer-http", targets.IssuerHttp, null, IPAddress.Loopback, singleConnection: false, HttpVersion.Version11);
         var dirtyGrpc = new List<Lane>();
+        var roughHttp = new Lane("issuer-http-rough", targets.IssuerHttp, null, new IPAddress([127, 0, 2, 1]), singleConnection: false, HttpVersion.Version11);
         var dirtyHttp = new List<Lane>();
         for (var i = 0; i < DirtyAddresses; i++)
         {
@@ -276,6 +284,7 @@ internal sealed class FuzzFixture : IAsyncDisposable
             IssuerGrpcDirty = dirtyGrpc,
             IssuerHttp = issuerHttp,
             IssuerHttpDirty = dirtyHttp,
+            IssuerHttpRough = roughHttp,
             SpentTokens = spent,
             UnspentTokens = tokens.Skip(next).ToList(),
             Relays = relays,
@@ -288,7 +297,7 @@ internal sealed class FuzzFixture : IAsyncDisposable
             Secrets = secrets,
             SecretTexts = [.. codes.Select(c => ("card code", c))],
         };
-        fixture._owned.AddRange([issuerGrpc, issuerHttp, .. dirtyGrpc, .. dirtyHttp, .. relays, fixture.Clearing, operatorKey]);
+        fixture._owned.AddRange([issuerGrpc, issuerHttp, roughHttp, .. dirtyGrpc, .. dirtyHttp, .. relays, fixture.Clearing, operatorKey]);
         return fixture;
     }
 

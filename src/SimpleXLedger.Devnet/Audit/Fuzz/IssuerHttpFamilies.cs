@@ -106,12 +106,11 @@ internal sealed class IssuerTokenRequestFamily : IFuzzFamily
         }
 
         request.Content = content;
-        var lane = dirty ? random.Pick(f.IssuerHttpDirty) : f.IssuerHttp;
-
         // Refused by HTTP itself (Kestrel, before any endpoint): headers too large or with control characters, a body
         // past the server's limit (its answer may be lost when it closes the connection under the upload).
         var protocolLevel = HttpText.BreaksHttp(request);
         var tooLarge = body.Length > 4 * 1024 * 1024;
+        var lane = protocolLevel || body.Length > 4096 ? f.IssuerHttpRough : dirty ? random.Pick(f.IssuerHttpDirty) : f.IssuerHttp;
         return context.Http(Endpoint, string.Join(", ", names), await lane.SendAsync(request, FuzzContext.Deadline, 64 * 1024, ct), mayDrop: protocolLevel || tooLarge, protocolLevel: protocolLevel || tooLarge);
     }
 }
@@ -166,7 +165,7 @@ internal sealed class IssuerHttpOtherFamily : IFuzzFamily
             request.Content = new ByteArrayContent(random.Bytes(random.Length(64, 4096)));
         }
 
-        var answer = await f.IssuerHttp.SendAsync(request, FuzzContext.Deadline, 64 * 1024, ct);
+        var answer = await (HttpText.BreaksHttp(request) ? f.IssuerHttpRough : f.IssuerHttp).SendAsync(request, FuzzContext.Deadline, 64 * 1024, ct);
         if (method == HttpMethod.Head && answer.HttpStatus is >= 400 and < 500)
         {
             // A HEAD answer has no body by definition: its status is all it can say.
