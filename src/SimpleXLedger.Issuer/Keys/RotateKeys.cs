@@ -58,7 +58,7 @@ public sealed class RotateKeysHandler(
     }
 
     /// <summary>How many times a key whose window the chain found too soon is replaced by a freshly planned one.</summary>
-    private const int MaxReplans = 3;
+    private const int MaxReplans = 5;
 
     /// <summary>Seconds allowed, per attempt, for the anchoring block to come after the chain named its earliest start.</summary>
     private const long TooSoonSlackSeconds = 5;
@@ -125,15 +125,18 @@ public sealed class RotateKeysHandler(
                     {
                         await writer.AnchorKeyAsync(key.Spki, key.UsableFrom, key.IssueUntil, key.RedeemUntil, cancellationToken);
                     }
-                    catch (LedgerRevertException e) when (retryTooSoon && e.ErrorName == "KeyTooSoon")
+                    catch (LedgerRevertException e) when (retryTooSoon && e.ErrorName is "KeyTooSoon" or "Unknown")
                     {
+                        // "Unknown": a mined revert whose reason was not recovered; the check at sending passed, so the
+                        // block came later than planned (KeyTooSoon). Never anchored either way: safe to plan again.
                         // The anchoring block came later than the window was planned for (a busy machine or chain).
                         // The key was never anchored, so nobody can hold tokens under it: forget it and plan again
                         // from the chain's time now.
                         await db.TokenKeys.Where(k => k.Id == key.Id && k.Anchoring == KeyAnchoring.Pending).ExecuteDeleteAsync(cancellationToken);
                         files.Delete(key.Id);
                         logger.LogWarning("token key {KeyId} was planned too close to the anchoring block; planning it again", key.Id);
-                        return (new RotateKeysResult(null, null, anchored), Earliest(e) ?? now + (long)settings.Windows.UsableDelay.TotalSeconds);
+                        var blockNow = await ledger.LatestBlockTimeAsync(cancellationToken);
+                        return (new RotateKeysResult(null, null, anchored), Earliest(e) ?? (Math.Max(now, blockNow) + (long)settings.Windows.UsableDelay.TotalSeconds));
                     }
                 }
 
