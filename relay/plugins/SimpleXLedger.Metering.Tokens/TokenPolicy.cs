@@ -134,9 +134,17 @@ internal sealed class TokenPolicy : IMeteringPolicy
 
         var id = Convert.ToHexStringLower(token.Nonce) + Convert.ToHexStringLower(token.TokenKeyId[..8]);
         var spentKey = SpentPrefix + id;
-        if (_store.Contains(spentKey) || !_inFlight.TryAdd(id, 0))
+        if (_store.Contains(spentKey))
         {
             return MeteringDecision.Deny(Refused("the token was already spent"));
+        }
+
+        if (!_inFlight.TryAdd(id, 0))
+        {
+            // Not spent (yet): an earlier payment with it is still being redeemed — one the relay may already have
+            // given up waiting for, which then credits nothing. "Spent" would make the wallet drop a token that may
+            // never be credited; "try again" lets its retry find it spent, or redeem it (accepted earlier) and credit it.
+            return MeteringDecision.Deny(new MeteringDenial(DenialKind.Unavailable, "a payment with this token is still being processed; try again later"));
         }
 
         // Checked after the spent-set: a prune that started after this token's window check may already have

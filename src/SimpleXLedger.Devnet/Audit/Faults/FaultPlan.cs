@@ -97,6 +97,6 @@ public sealed record FaultPlan(
     public static int? KillsFromEnvironment() =>
         Environment.GetEnvironmentVariable(KillsVariable) is { Length: > 0 } k ? int.Parse(k, System.Globalization.CultureInfo.InvariantCulture) : null;
 
-    /// <summary>How many faults this plan injects: every labelled one, each chain cut and each random kill.</summary>
-    public int Count => CrashLabels.All.Count + ChainCuts.Count + RandomKills.Count;
+    /// <summary>How many faults this plan injects: every labelled one, each chain cut, the clearing house kept down through a deposit, each random kill.</summary>
+    public int Count => CrashLabels.All.Count + ChainCuts.Count + 1 + RandomKills.Count;
 }

@@ -106,7 +106,9 @@ public sealed class FaultsResult
     public string Summary()
     {
         var failed = Faults.Where(f => !f.Survived).Select(f => f.Name).Concat(Checks.Where(c => !c.Ok).Select(c => c.Name)).ToList();
-        var text = $"{Injected} of {Plan.Count} faults injected, {Survived} survived ({Faults.Count(f => f.How.StartsWith("SXL_CRASH_AT", StringComparison.Ordinal))} at labelled points, {Faults.Count(f => f.How.StartsWith("kill", StringComparison.Ordinal))} at random moments, {Faults.Count(f => f.Service == "chain")} chain outages); "
+        var labelled = Faults.Count(f => f.How.StartsWith("SXL_CRASH_AT", StringComparison.Ordinal));
+        var random = Faults.Count(f => f.How.StartsWith("kill -9 after", StringComparison.Ordinal));
+        var text = $"{Injected} of {Plan.Count} faults injected, {Survived} survived ({labelled} at labelled points, {random} at random moments, {Faults.Count - labelled - random} outages: the chain cut away, the clearing house kept down); "
             + $"{Messages.Acked} messages acknowledged, all received ({Messages.Duplicates} extra copies of {Messages.Retried} retried sends); {Checks.Count(c => c.Ok)} of {Checks.Count} whole-run checks held";
         return failed.Count == 0 && Error is null ? text : $"{text}; NOT survived: {string.Join(", ", failed)}{(Error is null ? "" : $"; stopped: {Error}")}";
     }

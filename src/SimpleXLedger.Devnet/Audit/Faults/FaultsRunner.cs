@@ -111,6 +111,8 @@ public sealed class FaultsRunner
                 await CheckInvariantsAsync(ct, [.. _result.Faults.Skip(relayFaults)]);
                 await Fault(ClearingMidRedemptionAsync, "clearing house mid-redemption", "clearing", CrashLabels.ClearingBatchAfterRecord, ct);
                 await CheckInvariantsAsync(ct, _result.Faults[^1]);
+                await Fault(r => ClearingDownThroughDepositAsync(r, ct), "clearing house down through a deposit", "clearing", "kill -9, then kept down longer than a relay waits for it");
+                await CheckInvariantsAsync(ct, _result.Faults[^1]);
                 foreach (var mode in _plan.ChainCuts)
                 {
                     await Fault(r => ChainUnreachableAsync(r, mode, ct), $"chain unreachable while an epoch is anchored ({Describe(mode)})", "chain", $"proxy cut at postEpoch, {Describe(mode)}");
@@ -399,6 +401,37 @@ public sealed class FaultsRunner
         var step = FaultWorkload.Policy.TopUpStep;
         record.Check("the retried batch was counted once", Balance(user) == balance + (step * MicrosPerCredit) && _stored.RelaySpent(relay) == relaySpent + step && _stored.ClearingSpent() == clearingSpent + step,
             $"queue credit +{Balance(user) - balance}, relay spent-set +{_stored.RelaySpent(relay) - relaySpent}, clearing spent-set +{_stored.ClearingSpent() - clearingSpent}, for {step} tokens");
+    }
+
+    /// <summary>
+    /// The clearing house killed and kept down while a wallet deposits, longer than the relay waits for it: the relay gives
+    /// up (crediting nothing) while its redemption of the token is still being retried, the wallet tries again meanwhile,
+    /// then the house comes back. The token must be credited once and the wallet must lose nothing (a relay that calls a
+    /// token in redemption "spent" makes the wallet drop it, and the house may still record it: paid for nothing).
+    /// </summary>
+    private async Task ClearingDownThroughDepositAsync(FaultRecord record, CancellationToken ct)
+    {
+        var service = _network.Clearing.Service;
+        var user = Users[1];
+        var balance = Balance(user);
+        var wallet = user.Wallet.GetBalance();
+        record.ExitStatus = await _injector.KillAsync(service);
+        record.Injected = record.ExitStatus == FaultInjector.KilledStatus;
+        record.Check("killed by SIGKILL", record.Injected, $"exit status {record.ExitStatus}");
+        var down = Stopwatch.StartNew();
+        // The first attempt waits as long as the relay waits for the house; the second comes while that redemption is still retried.
+        var first = await _workload.TopUpOnceAsync(user, ct);
+        var second = await _workload.TopUpOnceAsync(user, ct);
+        var during = user.Wallet.GetBalance();
+        record.Check("the deposit waited; the wallet kept its tokens", first is not null && second is not null && during.TokensLost == wallet.TokensLost && during.TokensSpent == wallet.TokensSpent && Balance(user) == balance,
+            $"attempts while the house was down ended with {first?.GetType().Name ?? "success"} and {second?.GetType().Name ?? "success"} after {down.Elapsed.TotalSeconds:0.0} s; the wallet lost {during.TokensLost - wallet.TokensLost} tokens");
+        await _injector.RestartAsync(service, null, ct);
+        record.DownSeconds = down.Elapsed.TotalSeconds;
+        await _workload.RunDueTopUpsAsync(user, ct);
+        var after = user.Wallet.GetBalance();
+        var step = FaultWorkload.Policy.TopUpStep;
+        record.Check("credited once, nothing lost", Balance(user) == balance + (step * MicrosPerCredit) && after.TokensLost == wallet.TokensLost && after.TokensSpent - wallet.TokensSpent == step,
+            $"queue credit +{Balance(user) - balance} for {step} tokens; the wallet spent {after.TokensSpent - wallet.TokensSpent}, lost {after.TokensLost - wallet.TokensLost}");
     }
 
     /// <summary>

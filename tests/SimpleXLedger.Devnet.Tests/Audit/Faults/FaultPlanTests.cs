@@ -30,7 +30,7 @@ public sealed class FaultPlanTests
         Assert.Equal(4, brief.Users);
         Assert.Contains(CutMode.AfterForwarding, brief.ChainCuts);
         Assert.Equal([CutMode.AfterForwarding, CutMode.BeforeForwarding], full.ChainCuts);
-        Assert.Equal(CrashLabels.All.Count + brief.ChainCuts.Count + brief.RandomKills.Count, brief.Count);
+        Assert.Equal(CrashLabels.All.Count + brief.ChainCuts.Count + 1 + brief.RandomKills.Count, brief.Count);
         Assert.Equal(5, FaultPlan.Create(7, 40, kills: 5).RandomKills.Count);
     }
 
