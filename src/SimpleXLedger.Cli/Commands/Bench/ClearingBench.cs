@@ -280,7 +280,11 @@ internal static class ClearingBench
             }
 
             counts[t] = n;
-        })).ToList();
+        })
+        {
+            // Named, so a profile of the run tells the baseline's threads from the clearing house's.
+            Name = "rsa-baseline",
+        }).ToList();
         workers.ForEach(w => w.Start());
         start.SignalAndWait();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
