@@ -5,7 +5,9 @@ namespace SimpleXLedger.Clearing;
 
 /// <summary>
 /// The clearing house's metrics (meter <c>SimpleXLedger.Clearing</c>): tokens by outcome, batches, and the
-/// proof-of-liabilities alarm (tokens refused because their key's anchored issued total is used up).
+/// proof-of-liabilities alarm (tokens refused because their key's anchored issued total is used up and the issuer's
+/// time to anchor more has passed), and, without an alarm, tokens refused for now because the issuer has not yet
+/// anchored them (issued since its last anchoring; retried by the relay).
 /// </summary>
 public sealed class ClearingMetrics : IDisposable
 {
@@ -15,7 +17,9 @@ public sealed class ClearingMetrics : IDisposable
     private readonly Counter<long> _tokens;
     private readonly Counter<long> _batches;
     private readonly Counter<long> _overIssued;
+    private readonly Counter<long> _notYetAnchored;
     private long _overIssuedTotal;
+    private long _notYetAnchoredTotal;
 
     public ClearingMetrics()
     {
@@ -23,10 +27,14 @@ public sealed class ClearingMetrics : IDisposable
         _tokens = _meter.CreateCounter<long>("sxl.clearing.tokens", description: "Tokens redeemed, by outcome");
         _batches = _meter.CreateCounter<long>("sxl.clearing.batches", description: "Batches answered (replays included)");
         _overIssued = _meter.CreateCounter<long>("sxl.clearing.over_issued", description: "ALARM: tokens refused beyond their key's anchored issued total");
+        _notYetAnchored = _meter.CreateCounter<long>("sxl.clearing.not_yet_anchored", description: "Tokens refused for now beyond their key's anchored issued total while the issuer may still anchor them (no alarm)");
     }
 
     /// <summary>Tokens refused as over-issued since start (the alarm's count).</summary>
     public long OverIssuedTotal => Interlocked.Read(ref _overIssuedTotal);
+
+    /// <summary>Tokens refused as not yet anchored since start (no alarm: the issuer may still anchor them).</summary>
+    public long NotYetAnchoredTotal => Interlocked.Read(ref _notYetAnchoredTotal);
 
     public void Batch(IReadOnlyList<TokenOutcomeCode> outcomes, bool replayed)
     {
@@ -56,6 +64,12 @@ public sealed class ClearingMetrics : IDisposable
     {
         Interlocked.Add(ref _overIssuedTotal, count);
         _overIssued.Add(count, new KeyValuePair<string, object?>("key", keyIdHex));
+    }
+
+    public void NotYetAnchored(int count, string keyIdHex)
+    {
+        Interlocked.Add(ref _notYetAnchoredTotal, count);
+        _notYetAnchored.Add(count, new KeyValuePair<string, object?>("key", keyIdHex));
     }
 
     public void Dispose() => _meter.Dispose();

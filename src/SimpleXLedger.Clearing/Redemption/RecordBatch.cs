@@ -11,7 +11,8 @@ namespace SimpleXLedger.Clearing.Redemption;
 /// <summary>
 /// Records a verified batch in one transaction: the batch row (its id is the idempotency key), the nonces in
 /// the spent-set (first redemption wins), each key's accepted count against the issuer's anchored total
-/// (proof of liabilities), and the payee's running count in the open epoch (the receipt's acceptedInEpoch).
+/// (proof of liabilities: beyond it a token is refused unrecorded, as not yet anchored while the issuer may still
+/// anchor it, else as over-issued with an alarm), and the payee's running count in the open epoch (the receipt's acceptedInEpoch).
 /// When the batch id is already recorded nothing is written and the stored batch comes back.
 /// </summary>
 public sealed record RecordBatch(
@@ -25,6 +26,9 @@ public sealed record RecordBatch(
     ulong Now)
     : ICommand<BatchRecord>, ITransactional, ILogSummary
 {
+    /// <summary>How long a token beyond its key's anchored total is "not yet anchored" rather than over-issued.</summary>
+    public AnchoringAllowance Allowance { get; init; } = AnchoringAllowance.Default;
+
     public string LogSummary => $"batch={Convert.ToHexStringLower(BatchId.AsSpan(0, 8))} operator={OperatorId} tokens={Outcomes.Length} verified={Candidates.Count}";
 }
 
@@ -165,14 +169,18 @@ public sealed class RecordBatchHandler(ClearingDbContext db, ClearingDatabase da
                 total = Convert.ToInt64(await update.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
             }
 
-            var issued = (long)Math.Min(group.First().Key.Issued, long.MaxValue);
+            var key = group.First().Key;
+            var issued = (long)Math.Min(key.Issued, long.MaxValue);
             if (total <= issued)
             {
                 continue;
             }
 
-            // Over the anchored total: the last tokens of this batch under the key are refused and unrecorded.
+            // Over the anchored total: the last tokens of this batch under the key are refused and unrecorded. While the
+            // issuer may still anchor them (an honest token issued since its last anchoring) that is "not yet", to be
+            // retried; once it can no longer, they were never anchored as issued: over-issued, and the alarm.
             var excess = (int)Math.Min(added, total - issued);
+            var notYet = command.Allowance.MayStillAnchor(key, command.Now);
             var refused = group.OrderBy(c => c.Index).TakeLast(excess).ToList();
             foreach (var c in refused)
             {
@@ -180,7 +188,7 @@ public sealed class RecordBatchHandler(ClearingDbContext db, ClearingDatabase da
                 SpentSetSql.Add(delete, "@key_no", c.KeyNo);
                 SpentSetSql.Add(delete, "@nonce", c.Nonce);
                 await delete.ExecuteNonQueryAsync(cancellationToken);
-                outcomes[c.Index] = TokenOutcomeCode.OverIssued;
+                outcomes[c.Index] = notYet ? TokenOutcomeCode.NotYetAnchored : TokenOutcomeCode.OverIssued;
             }
 
             await using (var undo = SpentSetSql.Command(connection, transaction, SpentSetSql.AddAcceptedToKey))
@@ -190,12 +198,25 @@ public sealed class RecordBatchHandler(ClearingDbContext db, ClearingDatabase da
                 await undo.ExecuteScalarAsync(cancellationToken);
             }
 
-            metrics.OverIssued(excess, group.First().Key.KeyIdHex);
+            if (notYet)
+            {
+                metrics.NotYetAnchored(excess, key.KeyIdHex);
+                logger.LogInformation(
+                    "{Refused} token(s) under key {KeyId} beyond the {Issued} tokens the issuer anchored as issued so far: refused for now (not yet anchored; the issuer may anchor them until block time {Deadline})",
+                    excess,
+                    key.KeyIdHex,
+                    issued,
+                    command.Allowance.AnchoringDeadline(key));
+                continue;
+            }
+
+            metrics.OverIssued(excess, key.KeyIdHex);
             logger.LogError(
-                "ALARM proof of liabilities: {Refused} token(s) under key {KeyId} refused; accepting them would exceed the {Issued} tokens the issuer anchored as issued",
+                "ALARM proof of liabilities: {Refused} token(s) under key {KeyId} refused; accepting them would exceed the {Issued} tokens the issuer anchored as issued, and its time to anchor more ended at block time {Deadline}",
                 excess,
-                group.First().Key.KeyIdHex,
-                issued);
+                key.KeyIdHex,
+                issued,
+                command.Allowance.AnchoringDeadline(key));
         }
 
         // 5. The payee's running count in the epoch: the receipt's acceptedInEpoch.

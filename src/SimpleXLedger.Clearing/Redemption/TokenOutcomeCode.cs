@@ -21,4 +21,10 @@ public enum TokenOutcomeCode : byte
 
     /// <summary>Beyond the total the issuer anchored as issued under the key (proof of liabilities; an alarm).</summary>
     OverIssued = 8,
+
+    /// <summary>
+    /// Beyond the total the issuer anchored as issued under the key while the issuer may still anchor it (see
+    /// <see cref="AnchoringAllowance"/>): an honest token issued since the last anchoring. Nothing recorded; retry later.
+    /// </summary>
+    NotYetAnchored = 9,
 }

@@ -2,6 +2,7 @@ using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Chain.Receipts;
 using SimpleXLedger.Clearing.Client;
 using SimpleXLedger.Clearing.Receipts;
+using SimpleXLedger.Clearing.Redemption;
 using SimpleXLedger.Clearing.Registry;
 using SimpleXLedger.Clearing.Tests.Support;
 using SimpleXLedger.Protos.Clearing;
@@ -19,7 +20,10 @@ public sealed class LedgerWiringTests(AnvilFixture anvil)
     public async Task Redemption_follows_the_registry_windows_by_block_time_and_the_anchored_issued_totals_and_receipts_hold_on_chain()
     {
         using var chain = await ChainSetup.DeployAsync(anvil.RpcUrl);
-        var (usableFrom, redeemUntil) = await chain.AnchorKeyAsync(TestTokens.KeyA.PublicKey, credits: 100, issued: 3);
+        // Redeemable long enough after issuing for the issuer's time to anchor to run out first.
+        var allowance = AnchoringAllowance.Default;
+        var anchoringSeconds = (ulong)(allowance.Period + allowance.Grace).TotalSeconds;
+        var (usableFrom, issueUntil, redeemUntil) = await chain.AnchorKeyWindowsAsync(TestTokens.KeyA.PublicKey, credits: 100, issued: 3, redeemAfterIssue: anchoringSeconds + 1000);
         var registry = new ChainKeyRegistry(chain.Reader, TimeSpan.Zero);
         var identity = new ClearingIdentity(DevAccounts.ClearingHouse.Key, chain.ChainId, chain.Deployment.Ledger);
         await using var host = await ServerHarness.StartAsync(registry, identity);
@@ -34,11 +38,12 @@ public sealed class LedgerWiringTests(AnvilFixture anvil)
         // Anchored, but not usable yet by the chain's clock; a key the registry does not have is unknown.
         Assert.Equal([TokenOutcome.KeyNotRedeemable, TokenOutcome.UnknownKey], (await Redeem(tokens[0], TokenPool.B[0])).Outcomes);
 
-        // At usableFrom: usable. Three were anchored as issued: the other two are refused (and alarm).
+        // At usableFrom: usable. Three were anchored as issued: the other two are refused for now, as not yet anchored
+        // (the key is issuing, so the issuer may still anchor them), without the alarm.
         await chain.MineAtAsync(usableFrom);
         var first = await Redeem(tokens[..5]);
-        Assert.Equal([TokenOutcome.Accepted, TokenOutcome.Accepted, TokenOutcome.Accepted, TokenOutcome.OverIssued, TokenOutcome.OverIssued], first.Outcomes);
-        Assert.Equal(2, host.Server.Metrics.OverIssuedTotal);
+        Assert.Equal([TokenOutcome.Accepted, TokenOutcome.Accepted, TokenOutcome.Accepted, TokenOutcome.NotYetAnchored, TokenOutcome.NotYetAnchored], first.Outcomes);
+        Assert.Equal((2L, 0L), (host.Server.Metrics.NotYetAnchoredTotal, host.Server.Metrics.OverIssuedTotal));
 
         // The receipt is valid by the ledger's own verification; a changed count is not.
         var receipt = OnChain(first.Receipt);
@@ -53,6 +58,15 @@ public sealed class LedgerWiringTests(AnvilFixture anvil)
         Assert.All(second.Outcomes, o => Assert.Equal(TokenOutcome.Accepted, o));
         Assert.Equal(6UL, second.Receipt.AcceptedInEpoch);
         Assert.True(await chain.Reader.IsValidReceiptOnChainAsync(OnChain(second.Receipt)));
+
+        // Still "not yet" one second before the issuer's time to anchor runs out (one period and the grace after the
+        // key's issuing window, by block time); from then on, a token beyond the total is over-issued: the alarm.
+        var beyond = TokenPool.ASlice(126, 1)[0];
+        await chain.MineAtAsync(issueUntil + anchoringSeconds - 1);
+        Assert.Equal([TokenOutcome.NotYetAnchored], (await Redeem(beyond)).Outcomes);
+        await chain.MineAtAsync(issueUntil + anchoringSeconds);
+        Assert.Equal([TokenOutcome.OverIssued], (await Redeem(beyond)).Outcomes);
+        Assert.Equal((3L, 1L), (host.Server.Metrics.NotYetAnchoredTotal, host.Server.Metrics.OverIssuedTotal));
 
         // At redeemUntil the key's tokens are refused.
         await chain.Issuer.AnchorIssuedAsync(TestTokens.KeyA.PublicKey.KeyId.ToArray(), 7);

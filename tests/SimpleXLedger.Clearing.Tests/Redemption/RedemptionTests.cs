@@ -285,31 +285,91 @@ public abstract class RedemptionTests
     }
 
     [Fact]
-    public async Task Tokens_beyond_the_issued_total_anchored_for_their_key_are_refused_with_an_alarm_and_stay_spendable()
+    public async Task Tokens_beyond_the_anchored_total_of_a_key_still_issuing_are_not_yet_anchored_without_an_alarm_and_accepted_once_anchored()
     {
         await using var h = await HarnessAsync(_ => [TestTokens.Registered(TestTokens.KeyA, Start - 10, Start + 1000, issued: 3)]);
         using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
-        var t = TokenPool.ASlice(0, 5);
+        var t = TokenPool.ASlice(0, 6);
 
-        var outcome = await h.RedeemAsync(op, t);
+        var outcome = await h.RedeemAsync(op, t[..5]);
 
-        Assert.Equal([TokenOutcomeCode.Accepted, TokenOutcomeCode.Accepted, TokenOutcomeCode.Accepted, TokenOutcomeCode.OverIssued, TokenOutcomeCode.OverIssued], outcome.Outcomes);
-        Assert.Equal(3UL, outcome.Receipt!.Receipt.AcceptedInEpoch);
-        Assert.Equal(2, h.Metrics.OverIssuedTotal);
+        // The issuer may still anchor them (the key is issuing): refused for now, nothing recorded, no alarm.
+        Assert.Equal([TokenOutcomeCode.Accepted, TokenOutcomeCode.Accepted, TokenOutcomeCode.Accepted, TokenOutcomeCode.NotYetAnchored, TokenOutcomeCode.NotYetAnchored], outcome.Outcomes);
+        Assert.Equal((3UL, 3), (outcome.Receipt!.Receipt.AcceptedInEpoch, outcome.Accepted));
+        Assert.Equal((2L, 0L), (h.Metrics.NotYetAnchoredTotal, h.Metrics.OverIssuedTotal));
         Assert.Equal(3, await h.KeyAcceptedAsync(TestTokens.KeyA.PublicKey));
         Assert.Equal(3, await h.SpentRowsAsync());
+        Assert.Equal(3, await h.PayeeAcceptedAsync(op.Payee, 1));
 
-        // The issuer anchors a higher total: the refused tokens go through; a double spend uses up nothing.
+        // Retried before the issuer anchored: the same answer, still nothing recorded.
+        Assert.Equal([TokenOutcomeCode.NotYetAnchored, TokenOutcomeCode.NotYetAnchored], (await h.RedeemAsync(op, [t[3], t[4]])).Outcomes);
+        Assert.Equal((4L, 0L), (h.Metrics.NotYetAnchoredTotal, h.Metrics.OverIssuedTotal));
+        Assert.Equal(3, await h.SpentRowsAsync());
+
+        // The issuer anchors a higher total: the same tokens are accepted on retry; a double spend uses up nothing.
         h.Registry.Put(TestTokens.Registered(TestTokens.KeyA, Start - 10, Start + 1000, issued: 5));
         var later = await h.RedeemAsync(op, [t[0], t[3], t[4]]);
         Assert.Equal([TokenOutcomeCode.AcceptedEarlier, TokenOutcomeCode.Accepted, TokenOutcomeCode.Accepted], later.Outcomes);
+        Assert.Equal(5UL, later.Receipt!.Receipt.AcceptedInEpoch);
         Assert.Equal(5, await h.KeyAcceptedAsync(TestTokens.KeyA.PublicKey));
-        Assert.Equal(2, h.Metrics.OverIssuedTotal);
+        Assert.Equal(5, await h.SpentRowsAsync());
 
-        var beyond = await h.RedeemAsync(op, TokenPool.ASlice(5, 1));
-        Assert.Equal([TokenOutcomeCode.OverIssued], beyond.Outcomes);
-        Assert.Equal(3, h.Metrics.OverIssuedTotal);
+        // After the key's issuing window, until one anchoring period and the grace have passed, still "not yet".
+        var allowance = AnchoringAllowance.Default;
+        h.Clock.Advance(TimeSpan.FromSeconds(999) + allowance.Period + allowance.Grace);
+        var key = TestTokens.Registered(TestTokens.KeyA, Start - 10, Start + 1000, issued: 5) with { RedeemUntil = Start + 100_000 };
+        h.Registry.Put(key);
+        Assert.Equal(allowance.AnchoringDeadline(key) - 1, h.Clock.UnixSeconds);
+        Assert.Equal([TokenOutcomeCode.NotYetAnchored], (await h.RedeemAsync(op, [t[5]])).Outcomes);
+        Assert.Equal((5L, 0L), (h.Metrics.NotYetAnchoredTotal, h.Metrics.OverIssuedTotal));
         Assert.Equal(5, await h.KeyAcceptedAsync(TestTokens.KeyA.PublicKey));
+    }
+
+    [Fact]
+    public async Task Tokens_beyond_the_anchored_total_once_the_issuer_can_no_longer_anchor_them_are_over_issued_with_an_alarm()
+    {
+        // The key stopped issuing; at block time Start the issuer has one second left to anchor more.
+        var allowance = AnchoringAllowance.Default;
+        var issueUntil = Start + 1 - (ulong)(allowance.Period + allowance.Grace).TotalSeconds;
+        var key = new Registry.RegisteredKey(TestTokens.KeyA.PublicKey, issueUntil - 5000, issueUntil, Start + 100_000, 0, 3);
+        await using var h = await HarnessAsync(_ => [key]);
+        using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        var t = TokenPool.ASlice(0, 6);
+
+        Assert.Equal([TokenOutcomeCode.Accepted, TokenOutcomeCode.Accepted, TokenOutcomeCode.Accepted, TokenOutcomeCode.NotYetAnchored], (await h.RedeemAsync(op, t[..4])).Outcomes);
+        Assert.Equal((1L, 0L), (h.Metrics.NotYetAnchoredTotal, h.Metrics.OverIssuedTotal));
+
+        // Its time is up: beyond the total is over-issued, refused with the alarm, still unrecorded.
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        var outcome = await h.RedeemAsync(op, t[3..6]);
+        Assert.Equal([TokenOutcomeCode.OverIssued, TokenOutcomeCode.OverIssued, TokenOutcomeCode.OverIssued], outcome.Outcomes);
+        Assert.Equal((3UL, 0), (outcome.Receipt!.Receipt.AcceptedInEpoch, outcome.Accepted));
+        Assert.Equal((1L, 3L), (h.Metrics.NotYetAnchoredTotal, h.Metrics.OverIssuedTotal));
+        Assert.Equal(3, await h.KeyAcceptedAsync(TestTokens.KeyA.PublicKey));
+        Assert.Equal(3, await h.SpentRowsAsync());
+
+        // A total anchored late still counts: the refused tokens stay spendable and go through.
+        h.Registry.Put(key with { Issued = 5 });
+        Assert.Equal([TokenOutcomeCode.Accepted, TokenOutcomeCode.Accepted, TokenOutcomeCode.OverIssued], (await h.RedeemAsync(op, t[3..6])).Outcomes);
+        Assert.Equal((1L, 4L), (h.Metrics.NotYetAnchoredTotal, h.Metrics.OverIssuedTotal));
+        Assert.Equal(5, await h.KeyAcceptedAsync(TestTokens.KeyA.PublicKey));
+    }
+
+    [Fact]
+    public async Task A_revoked_key_gives_its_issuer_one_anchoring_period_and_the_grace_from_the_revocation()
+    {
+        var allowance = AnchoringAllowance.Default;
+        var revokedAt = Start + 1 - (ulong)(allowance.Period + allowance.Grace).TotalSeconds;
+        var key = new Registry.RegisteredKey(TestTokens.KeyA.PublicKey, revokedAt - 5000, Start + 50_000, Start + 100_000, revokedAt, 1);
+        await using var h = await HarnessAsync(_ => [key]);
+        using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        var t = TokenPool.ASlice(0, 3);
+
+        Assert.Equal([TokenOutcomeCode.Accepted, TokenOutcomeCode.NotYetAnchored], (await h.RedeemAsync(op, t[..2])).Outcomes);
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal([TokenOutcomeCode.OverIssued, TokenOutcomeCode.OverIssued], (await h.RedeemAsync(op, t[1..3])).Outcomes);
+        Assert.Equal((1L, 2L), (h.Metrics.NotYetAnchoredTotal, h.Metrics.OverIssuedTotal));
+        Assert.Equal(1, await h.SpentRowsAsync());
     }
 
     [Fact]

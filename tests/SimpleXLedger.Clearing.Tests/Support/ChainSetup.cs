@@ -64,15 +64,25 @@ public sealed class ChainSetup : IDisposable
     /// <summary>The vendor funds <paramref name="credits"/>; the issuer anchors the key, usable soon, with <paramref name="issued"/> issued.</summary>
     public async Task<(ulong UsableFrom, ulong RedeemUntil)> AnchorKeyAsync(TokenPublicKey key, ulong credits, ulong issued)
     {
+        var (usableFrom, _, redeemUntil) = await AnchorKeyWindowsAsync(key, credits, issued);
+        return (usableFrom, redeemUntil);
+    }
+
+    /// <summary>
+    /// As <see cref="AnchorKeyAsync"/>, redeemable <paramref name="redeemAfterIssue"/> seconds after its issuing window
+    /// (at least the ledger's minimum), with all three window times.
+    /// </summary>
+    public async Task<(ulong UsableFrom, ulong IssueUntil, ulong RedeemUntil)> AnchorKeyWindowsAsync(TokenPublicKey key, ulong credits, ulong issued, ulong redeemAfterIssue = 0)
+    {
         ArgumentNullException.ThrowIfNull(key);
         await Vendor.FundBatchAsync(RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(32), credits);
         var usableFrom = await NowAsync() + Parameters.MinKeyDelay + 10;
         var issueUntil = usableFrom + Parameters.MinIssueWindow;
-        var redeemUntil = issueUntil + Parameters.MinRedeemWindow;
+        var redeemUntil = issueUntil + Math.Max(Parameters.MinRedeemWindow, redeemAfterIssue);
         var (keyId, _) = await Issuer.AnchorKeyAsync(key.ExportSpki(), usableFrom, issueUntil, redeemUntil);
         Assert.Equal(key.KeyId.ToArray(), keyId);
         await Issuer.AnchorIssuedAsync(keyId, issued);
-        return (usableFrom, redeemUntil);
+        return (usableFrom, issueUntil, redeemUntil);
     }
 
     public void Dispose()
