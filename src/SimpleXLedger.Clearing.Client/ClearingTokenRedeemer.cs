@@ -58,6 +58,7 @@ public sealed class ClearingTokenRedeemer : ITokenRedeemer, IAsyncDisposable
     private ClearingClient? _client;
     private long _accepted;
     private long _refused;
+    private long _later;
     private long _batches;
 
     public ClearingTokenRedeemer(ClearingRedeemerOptions options, OperatorKey operatorKey, ReadOnlySpan<byte> redeemerId, ILogger? logger = null)
@@ -81,7 +82,11 @@ public sealed class ClearingTokenRedeemer : ITokenRedeemer, IAsyncDisposable
     /// <summary>Tokens the clearing house accepted (or had accepted earlier for this relay) through this redeemer.</summary>
     public long Accepted => Interlocked.Read(ref _accepted);
 
+    /// <summary>Tokens refused for good (spent, unknown or expired key, bad signature, over-issued).</summary>
     public long Refused => Interlocked.Read(ref _refused);
+
+    /// <summary>Tokens answered "not yet anchored" (to be tried again later; not refusals).</summary>
+    public long Later => Interlocked.Read(ref _later);
 
     /// <summary>Batches answered (each with a receipt).</summary>
     public long Batches => Interlocked.Read(ref _batches);
@@ -312,9 +317,13 @@ public sealed class ClearingTokenRedeemer : ITokenRedeemer, IAsyncDisposable
 
     private void Record(ClearingClient client, RedeemResult result, string batchHex)
     {
-        var refused = result.Outcomes.Count(o => Map(o) != RedemptionOutcome.Accepted);
-        Interlocked.Add(ref _accepted, result.Outcomes.Count - refused);
+        var mapped = result.Outcomes.Select(Map).ToArray();
+        var accepted = mapped.Count(o => o == RedemptionOutcome.Accepted);
+        var later = mapped.Count(o => o == RedemptionOutcome.RetryLater);
+        var refused = mapped.Length - accepted - later;
+        Interlocked.Add(ref _accepted, accepted);
         Interlocked.Add(ref _refused, refused);
+        Interlocked.Add(ref _later, later);
         Interlocked.Increment(ref _batches);
         var r = result.Receipt;
         _receipts?.Append(new StoredReceipt(
@@ -323,8 +332,13 @@ public sealed class ClearingTokenRedeemer : ITokenRedeemer, IAsyncDisposable
         if (refused > 0)
         {
             // Shown to the operator: refusals by reason, never the tokens.
-            var reasons = string.Join(", ", result.Outcomes.Where(o => Map(o) != RedemptionOutcome.Accepted).GroupBy(o => o).Select(g => $"{g.Key}={g.Count()}"));
+            var reasons = string.Join(", ", result.Outcomes.Where(o => Map(o) == RedemptionOutcome.Refused || Map(o) == RedemptionOutcome.AlreadySpent).GroupBy(o => o).Select(g => $"{g.Key}={g.Count()}"));
             _logger.LogWarning("clearing batch {Batch}: {Refused} of {Count} tokens refused ({Reasons})", batchHex, refused, result.Outcomes.Count, reasons);
+        }
+
+        if (later > 0)
+        {
+            _logger.LogInformation("clearing batch {Batch}: {Later} of {Count} tokens not yet anchored as issued by the issuer; to be tried again later", batchHex, later, result.Outcomes.Count);
         }
 
         _logger.LogDebug("clearing batch {Batch}: {Accepted} accepted, epoch {Epoch}, payee count {Count}{Replay}", batchHex, result.Accepted, r.Epoch, r.AcceptedInEpoch, result.Replayed ? " (replayed)" : "");
@@ -334,6 +348,8 @@ public sealed class ClearingTokenRedeemer : ITokenRedeemer, IAsyncDisposable
     {
         TokenOutcome.Accepted or TokenOutcome.AcceptedEarlier => RedemptionOutcome.Accepted,
         TokenOutcome.Spent => RedemptionOutcome.AlreadySpent,
+        // Beyond the anchored total while the issuer may still anchor it: nothing recorded, try again later.
+        TokenOutcome.NotYetAnchored => RedemptionOutcome.RetryLater,
         _ => RedemptionOutcome.Refused,
     };
 

@@ -14,7 +14,10 @@ namespace SimpleXLedger.Metering.Tokens;
 /// relay's spent-set, then redeemed; only an accepted redemption (or, while the redeemer is down, one
 /// within the risk budget, kept in the outbox) credits the queue. The spent-set entry, the outbox
 /// entry and the credit are written in the relay's one transaction, so the spent-set is as durable as the
-/// credit (a token spent before a crash is refused after it). A spent entry keeps its key's redeem-until time
+/// credit (a token spent before a crash is refused after it). A token the clearing house cannot accept yet (its
+/// issuer has not yet anchored it as issued) is neither spent nor refused: online the payment is denied as
+/// "unavailable, try again later" with nothing written, so the wallet keeps the token; in the outbox it stays and is
+/// retried with backoff. A spent entry keeps its key's redeem-until time
 /// and is dropped once the trusted time (the chain's block time) has passed it: that key's tokens are refused
 /// by their window from then on, so the spent-set holds only tokens that could still be valid. Nothing here
 /// knows which queue a token paid for; logs carry counts, never tokens.
@@ -99,6 +102,10 @@ internal sealed class TokenPolicy : IMeteringPolicy
 
     private static MeteringDenial Refused(string why) => new(DenialKind.PaymentRefused, why);
 
+    /// <summary>The clearing house answered "not yet anchored": a retryable denial, never "refused" or "spent".</summary>
+    internal static MeteringDenial NotYetAnchored() =>
+        new(DenialKind.Unavailable, "the token cannot be redeemed yet (its issuer has not yet published it as issued); keep it and try again later");
+
     private async ValueTask<MeteringDecision> PayAsync(ReadOnlyMemory<byte> encoded, long charge, CancellationToken ct)
     {
         if (!Token.TryParse(encoded.Span, out var token, out _))
@@ -165,6 +172,13 @@ internal sealed class TokenPolicy : IMeteringPolicy
                 try
                 {
                     var outcome = (await _redeemer.RedeemAsync([encoded], ct))[0];
+                    if (outcome == RedemptionOutcome.RetryLater)
+                    {
+                        // Not spent and not refused: the issuer has not yet anchored it as issued (it does so once per
+                        // period). Nothing is written, so the token is not in the spent-set and the wallet keeps it.
+                        return MeteringDecision.Deny(NotYetAnchored());
+                    }
+
                     if (outcome != RedemptionOutcome.Accepted)
                     {
                         return MeteringDecision.Deny(Refused(outcome == RedemptionOutcome.AlreadySpent ? "the token was already spent" : "the clearing house refused the token"));
@@ -251,10 +265,15 @@ internal sealed class TokenPolicy : IMeteringPolicy
         }
     }
 
-    /// <summary>Redeems the outbox with retries and backoff; refusals are the operator's loss, logged by count.</summary>
+    /// <summary>
+    /// Redeems the outbox with retries and backoff; refusals are the operator's loss, logged by count. A token answered
+    /// "retry later" (its issuer has not yet anchored it as issued) stays in the outbox and is tried again with backoff,
+    /// until its key is past its redeem-until time (then the clearing house refuses it, or the relay writes it off).
+    /// </summary>
     private async Task OutboxLoopAsync()
     {
         var delay = _retry;
+        var laterDelay = _retry;
         while (!_stopping.IsCancellationRequested)
         {
             try
@@ -276,28 +295,86 @@ internal sealed class TokenPolicy : IMeteringPolicy
             try
             {
                 var outcomes = await _redeemer!.RedeemAsync(entries.Select(e => e.Value).ToList(), _stopping.Token);
-                var refused = outcomes.Count(o => o != RedemptionOutcome.Accepted);
-                await _store.WriteAsync(entries.Select(e => StoreWrite.Delete(e.Key)).ToList(), _stopping.Token);
-                Interlocked.Add(ref _outstanding, -entries.Count);
+                var done = new List<string>(entries.Count);
+                var refused = 0;
+                var later = 0;
+                for (var i = 0; i < entries.Count; i++)
+                {
+                    if (outcomes[i] == RedemptionOutcome.RetryLater && await StillRedeemableAsync(entries[i].Value, _stopping.Token))
+                    {
+                        later++;
+                        continue;
+                    }
+
+                    if (outcomes[i] != RedemptionOutcome.Accepted)
+                    {
+                        refused++;
+                    }
+
+                    done.Add(entries[i].Key);
+                }
+
+                if (done.Count > 0)
+                {
+                    await _store.WriteAsync(done.Select(StoreWrite.Delete).ToList(), _stopping.Token);
+                    Interlocked.Add(ref _outstanding, -done.Count);
+                }
+
                 if (refused > 0)
                 {
                     _logger.LogWarning("{Refused} of {Count} tokens credited while the redeemer was down were refused (the operator's loss)", refused, entries.Count);
                 }
-                else
+                else if (done.Count > 0)
                 {
-                    _logger.LogInformation("redeemed {Count} tokens from the outbox", entries.Count);
+                    _logger.LogInformation("redeemed {Count} tokens from the outbox", done.Count);
                 }
 
-                delay = _retry;
+                if (later > 0)
+                {
+                    // Issued totals are anchored once per period: keep them (still on the risk budget) and back off.
+                    delay = laterDelay;
+                    laterDelay = TimeSpan.FromTicks(Math.Min(laterDelay.Ticks * 2, MaxOutboxDelay.Ticks));
+                    _logger.LogInformation("{Later} tokens in the outbox are not yet anchored as issued by their issuer; kept, next try in {Delay} s", later, (long)delay.TotalSeconds);
+                }
+                else
+                {
+                    delay = _retry;
+                    laterDelay = _retry;
+                }
             }
             catch (RedeemerUnavailableException)
             {
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMinutes(10).Ticks));
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxOutboxDelay.Ticks));
             }
             catch (OperationCanceledException)
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>Longest wait between two rounds of the outbox.</summary>
+    private static readonly TimeSpan MaxOutboxDelay = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// The outbox token's key is still within its redeem window by the key source's time (an unknown key, or one whose
+    /// time cannot be read, is left to the clearing house, which refuses it once past the window).
+    /// </summary>
+    private async ValueTask<bool> StillRedeemableAsync(ReadOnlyMemory<byte> encoded, CancellationToken ct)
+    {
+        if (!Token.TryParse(encoded.Span, out var token, out _))
+        {
+            return false;
+        }
+
+        try
+        {
+            return await _keys.FindAsync(token.TokenKeyId.ToArray(), ct) is not { } key || key.Now < key.RedeemUntil;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The keys cannot be looked up now: keep the token for the next round.
+            return true;
         }
     }
 

@@ -35,16 +35,25 @@ public sealed class TokenFixture : IDisposable
     public void Dispose() => IssuerKey.Dispose();
 }
 
-/// <summary>A redeemer standing in for the clearing house (which arrives with its own issue): first redemption wins.</summary>
+/// <summary>
+/// A redeemer standing in for the clearing house (which arrives with its own issue): first redemption wins. While
+/// <see cref="Later"/> is set it answers every token "retry later" (not yet anchored by the issuer), recording nothing.
+/// </summary>
 public sealed class TestRedeemer : ITokenRedeemer
 {
     private readonly ConcurrentDictionary<string, byte> _spent = new();
     private readonly ConcurrentQueue<byte[]> _accepted = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _laterAnswers;
 
     public volatile bool Unavailable;
 
+    public volatile bool Later;
+
     public IReadOnlyCollection<byte[]> Accepted => _accepted;
+
+    /// <summary>Tokens answered "retry later" so far.</summary>
+    public int LaterAnswers => Volatile.Read(ref _laterAnswers);
 
     public ValueTask<IReadOnlyList<RedemptionOutcome>> RedeemAsync(IReadOnlyList<ReadOnlyMemory<byte>> tokens, CancellationToken cancellationToken)
     {
@@ -54,16 +63,24 @@ public sealed class TestRedeemer : ITokenRedeemer
         }
 
         var outcomes = new List<RedemptionOutcome>();
-        foreach (var t in tokens)
+        if (Later)
         {
-            if (_spent.TryAdd(Convert.ToHexString(t.Span), 0))
+            outcomes.AddRange(tokens.Select(_ => RedemptionOutcome.RetryLater));
+            Interlocked.Add(ref _laterAnswers, tokens.Count);
+        }
+        else
+        {
+            foreach (var t in tokens)
             {
-                _accepted.Enqueue(t.ToArray());
-                outcomes.Add(RedemptionOutcome.Accepted);
-            }
-            else
-            {
-                outcomes.Add(RedemptionOutcome.AlreadySpent);
+                if (_spent.TryAdd(Convert.ToHexString(t.Span), 0))
+                {
+                    _accepted.Enqueue(t.ToArray());
+                    outcomes.Add(RedemptionOutcome.Accepted);
+                }
+                else
+                {
+                    outcomes.Add(RedemptionOutcome.AlreadySpent);
+                }
             }
         }
 
@@ -74,12 +91,23 @@ public sealed class TestRedeemer : ITokenRedeemer
     /// <summary>Marks a token as spent elsewhere (another relay redeemed it first).</summary>
     public void SpendElsewhere(byte[] token) => _spent.TryAdd(Convert.ToHexString(token), 0);
 
-    public async Task WaitForAcceptedAsync(int count, TimeSpan timeout)
+    public Task WaitForAcceptedAsync(int count, TimeSpan timeout) => WaitForAsync(() => _accepted.Count >= count, timeout);
+
+    public Task WaitForLaterAnswersAsync(int count, TimeSpan timeout) => WaitForAsync(() => LaterAnswers >= count, timeout);
+
+    private async Task WaitForAsync(Func<bool> condition, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
-        while (_accepted.Count < count)
+        while (true)
         {
-            await _changed.Task.WaitAsync(cts.Token);
+            // Taken before the check, so a call between the check and the wait still wakes it.
+            var changed = Volatile.Read(ref _changed);
+            if (condition())
+            {
+                return;
+            }
+
+            await changed.Task.WaitAsync(cts.Token);
         }
     }
 }
