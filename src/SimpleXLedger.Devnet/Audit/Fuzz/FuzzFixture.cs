@@ -22,7 +22,35 @@ internal sealed class SessionLane(Lane lane, byte[] nonce) : IDisposable
 {
     public Lane Lane { get; } = lane;
 
-    public byte[] Nonce { get; set; } = nonce;
+    public byte[] Nonce { get; private set; } = nonce;
+
+    /// <summary>The lane's connection count when Hello was said: a higher count means the session went with its connection.</summary>
+    public int HelloConnection { get; private set; } = lane.Connections;
+
+    /// <summary>The relay closed the connection the session lived on, and the lane has (or will make) a new one.</summary>
+    public bool Renewed => Lane.Connections != HelloConnection;
+
+    /// <summary>Says Hello again when the connection was replaced since the last Hello; cheap otherwise.</summary>
+    public async Task EnsureSessionAsync(CancellationToken ct)
+    {
+        if (Renewed)
+        {
+            await RenewAsync(ct);
+        }
+    }
+
+    /// <summary>Says Hello (again) and keeps the nonce for the connection it went over.</summary>
+    public async Task RenewAsync(CancellationToken ct)
+    {
+        Nonce = await FuzzFixture.HelloAsync(Lane, ct);
+        HelloConnection = Lane.Connections;
+        Interlocked.Increment(ref _renewals);
+    }
+
+    /// <summary>Hellos said again after the relay replaced a connection (reported, so a relay that drops connections shows).</summary>
+    public int Renewals => Volatile.Read(ref _renewals);
+
+    private int _renewals;
 
     public void Dispose() => Lane.Dispose();
 }

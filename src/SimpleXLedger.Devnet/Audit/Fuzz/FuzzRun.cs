@@ -81,6 +81,9 @@ internal static class FuzzRun
             {
                 report.Info[name[StateDigest.InfoPrefix.Length..]] = value - first[name];
             }
+
+            // How often a relay closed a session lane's connection (the lane said Hello again on the new one).
+            report.Info["relaySessionsRenewed"] = fixture.Relays.Sum(r => r.Sessions.Sum(s => (long)s.Renewals));
         }
         catch (ServiceDownException e)
         {
@@ -276,7 +279,7 @@ internal static class FuzzRun
             {
                 foreach (var s in relay.Sessions)
                 {
-                    s.Nonce = await FuzzFixture.HelloAsync(s.Lane, ct);
+                    await s.RenewAsync(ct);
                 }
 
                 continue;

@@ -13,6 +13,7 @@ namespace SimpleXLedger.Devnet.Audit.Fuzz;
 internal sealed class Lane : IDisposable
 {
     private readonly HttpMessageInvoker _http;
+    private int _connections;
 
     public Lane(string name, Uri baseUri, byte[]? fingerprint, IPAddress? source, bool singleConnection, Version version)
     {
@@ -34,24 +35,30 @@ internal sealed class Lane : IDisposable
             Handler.SslOptions = new PinnedCertificateValidator(fingerprint).ClientOptions(baseUri.Host);
         }
 
-        if (source is not null)
+        // Every connection is made here (and counted): a relay session lives as long as its connection, so a fuzz case
+        // must know whether the connection it said Hello on was replaced since.
+        Handler.ConnectCallback = async (context, ct) =>
         {
-            Handler.ConnectCallback = async (context, ct) =>
+            var socket = source is null
+                ? new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }
+                : new Socket(source.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
             {
-                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
+                if (source is not null)
                 {
                     socket.Bind(new IPEndPoint(source, 0));
-                    await socket.ConnectAsync(context.DnsEndPoint, ct);
-                    return new NetworkStream(socket, ownsSocket: true);
                 }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            };
-        }
+
+                await socket.ConnectAsync(context.DnsEndPoint, ct);
+                Interlocked.Increment(ref _connections);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        };
 
         _http = new HttpMessageInvoker(Handler, disposeHandler: false);
     }
@@ -63,6 +70,9 @@ internal sealed class Lane : IDisposable
     public Version Version { get; }
 
     public SocketsHttpHandler Handler { get; }
+
+    /// <summary>Connections made so far (a server that closes one gets a new one on the next request).</summary>
+    public int Connections => Volatile.Read(ref _connections);
 
     /// <summary>Sends one request and reads the whole answer (at most <paramref name="maxBody"/> bytes of body).</summary>
     public async Task<WireAnswer> SendAsync(HttpRequestMessage request, TimeSpan timeout, int maxBody, CancellationToken ct)

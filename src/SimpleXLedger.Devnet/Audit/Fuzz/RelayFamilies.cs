@@ -161,12 +161,20 @@ internal sealed class RelayHelloFamily : IFuzzFamily
         ArgumentNullException.ThrowIfNull(context);
         var relay = random.Pick(context.Fixture.Relays);
         var lane = random.Pick(relay.Sessions);
+        await lane.EnsureSessionAsync(ct);
         var (request, mutation) = random.Chance(0.6) ? ProtoMutator.Mutate(random, new HelloRequest()) : (random.Bytes(random.Length(32, 4096)), "garbage");
         var answer = await lane.Lane.GrpcAsync("/sxl.relay.v1.Relay/Hello", Lane.Frame(request), FuzzContext.Deadline, ct);
         var result = context.Grpc(Endpoint, mutation, answer);
         if (answer.GrpcStatus == 0 && answer.Messages.Count == 1
             && !HelloReply.Parser.ParseFrom(answer.Messages[0]).SessionNonce.Span.SequenceEqual(lane.Nonce))
         {
+            if (lane.Renewed)
+            {
+                // A new connection (the relay closed the old one) has a new session: right, and the lane takes it.
+                await lane.RenewAsync(ct);
+                return result;
+            }
+
             return result with { Answer = "Hello changed the connection's session nonce", Verdict = Verdict.Untyped };
         }
 
@@ -188,6 +196,7 @@ internal sealed class RelayExecuteFamily : IFuzzFamily
         var f = context.Fixture;
         var relay = random.Pick(f.Relays);
         var lane = random.Pick(relay.Sessions);
+        await lane.EnsureSessionAsync(ct);
         var (bytes, name, _, _) = RelayTransmissions.Encode(random, relay, lane, f);
         var target = lane.Lane;
         var headers = new List<(string, string)>();
@@ -214,7 +223,8 @@ internal sealed class RelayExecuteFamily : IFuzzFamily
         var answer = await target.GrpcAsync("/sxl.relay.v1.Relay/Execute", Lane.Frame(bytes), FuzzContext.Deadline, ct, headers: headers);
 
         // Headers over the server's advertised limit are refused by HTTP/2 itself (or by the client, which knows the limit).
-        return context.Grpc(Endpoint, name, answer, mayDrop: headers.Sum(h => h.Item2.Length) > 16 * 1024);
+        var result = context.Grpc(Endpoint, name, answer, mayDrop: headers.Sum(h => h.Item2.Length) > 16 * 1024);
+        return ReferenceEquals(target, lane.Lane) ? await SessionLoss.JudgeAsync(lane, answer.Reason, result, ct) : result;
     }
 }
 
@@ -232,6 +242,7 @@ internal sealed class RelaySubscribeFamily : IFuzzFamily
         var f = context.Fixture;
         var relay = random.Pick(f.Relays);
         var lane = random.Pick(relay.Sessions);
+        await lane.EnsureSessionAsync(ct);
         var (bytes, name, _, signed) = RelayTransmissions.Encode(random, relay, lane, f);
 
         // A command the relay carries out keeps the call open for deliveries: such a case looks briefly, then leaves.
@@ -241,7 +252,7 @@ internal sealed class RelaySubscribeFamily : IFuzzFamily
             return new CaseResult(Endpoint, name, "stream open", Verdict.Accepted);
         }
 
-        return context.Grpc(Endpoint, name, answer);
+        return await SessionLoss.JudgeAsync(lane, answer.Reason, context.Grpc(Endpoint, name, answer), ct);
     }
 }
 
@@ -267,6 +278,7 @@ internal sealed class RelaySessionFamily : IFuzzFamily
         var relay = random.Pick(f.Relays);
         var laneIndex = random.Next(relay.Sessions.Count);
         var lane = relay.Sessions[laneIndex];
+        await lane.EnsureSessionAsync(ct);
         var invoker = Channels.For(lane).CreateCallInvoker();
         var count = random.Chance(0.8) ? random.Between(1, 12) : random.Between(50, 600);
         var abandon = random.Chance(0.1);
@@ -389,6 +401,12 @@ internal sealed class RelaySessionFamily : IFuzzFamily
 
             var answer = new WireAnswer(200, (int)e.StatusCode, e.Status.Detail, e.Trailers.GetValue("sxl-error"), "application/grpc", [], []);
             var result = context.Grpc(Endpoint, mutation, answer);
+            if (replies == 0 && answer.Reason == nameof(ErrorCode.NoSession))
+            {
+                // Refused as a whole before any transmission was read: typed, if the session went with its connection.
+                return await SessionLoss.JudgeAsync(lane, answer.Reason, result, ct);
+            }
+
             if (result.Verdict == Verdict.Refused && brokenAt < 0 && replies < expectedReplies && e.StatusCode != StatusCode.ResourceExhausted)
             {
                 return result with { Answer = $"{result.Answer} before answering every transmission ({replies}/{expectedReplies})", Verdict = Verdict.Untyped };
@@ -411,5 +429,28 @@ internal sealed class RelaySessionFamily : IFuzzFamily
             MaxReceiveMessageSize = null,
             MaxSendMessageSize = null,
         }));
+    }
+}
+
+/// <summary>
+/// A relay's NoSession on a lane that said Hello: typed and right when the relay closed the connection the session lived on
+/// (the lane says Hello again), a finding when the connection is the one that said Hello.
+/// </summary>
+internal static class SessionLoss
+{
+    public static async Task<CaseResult> JudgeAsync(SessionLane lane, string? reason, CaseResult result, CancellationToken ct)
+    {
+        if (reason != nameof(ErrorCode.NoSession))
+        {
+            return result;
+        }
+
+        if (!lane.Renewed)
+        {
+            return result with { Answer = $"{result.Answer} on the connection that said Hello", Verdict = Verdict.Untyped };
+        }
+
+        await lane.RenewAsync(ct);
+        return result with { Answer = $"{result.Answer}: the relay replaced the connection" };
     }
 }
