@@ -90,6 +90,26 @@ public sealed class GrpcServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_token_not_yet_anchored_reaches_the_relay_as_retry_later_and_is_accepted_once_the_issuer_anchors_it()
+    {
+        var now = (ulong)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var registry = new Registry.StaticKeyRegistry([TestTokens.Registered(TestTokens.KeyA, now - 60, now + 3600, issued: 1)]);
+        await using var host = await ServerHarness.StartAsync(registry);
+        using var key = await host.RegisterAsync(DevAccounts.OperatorA);
+        var tokens = TokenPool.ASlice(60, 2).Select(t => (ReadOnlyMemory<byte>)t).ToArray();
+        await using var redeemer = host.Redeemer(key);
+
+        Assert.Equal([RedemptionOutcome.Accepted, RedemptionOutcome.RetryLater], await redeemer.RedeemAsync(tokens, CancellationToken.None));
+        Assert.Equal((1L, 1L, 0L), (redeemer.Accepted, redeemer.Later, redeemer.Refused));
+        Assert.Equal((1L, 0L), (host.Server.Metrics.NotYetAnchoredTotal, host.Server.Metrics.OverIssuedTotal));
+
+        // The issuer anchors it: the retry (a new batch) is accepted; the first token again for this same relay.
+        registry.Put(TestTokens.Registered(TestTokens.KeyA, now - 60, now + 3600, issued: 2));
+        Assert.Equal([RedemptionOutcome.Accepted, RedemptionOutcome.Accepted], await redeemer.RedeemAsync(tokens, CancellationToken.None));
+        Assert.Equal((3L, 1L, 0L), (redeemer.Accepted, redeemer.Later, redeemer.Refused));
+    }
+
+    [Fact]
     public async Task An_unregistered_operator_or_an_unreachable_clearing_house_makes_the_redeemer_unavailable()
     {
         using var stranger = OperatorKey.Generate();
