@@ -66,7 +66,7 @@ public sealed class ClearingProcess : IAsyncDisposable
     {
         var environment = new Dictionary<string, string?> { ["SXL_CRASH_AT"] = crashAt };
         Process = ChildProcess.Start("dotnet", _arguments, environment);
-        var line = await Process.WaitForLineAsync(l => l.StartsWith("sxl://", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        var line = await Process.WaitForLineAsync(l => l.StartsWith("sxl://", StringComparison.Ordinal), TimeSpan.FromSeconds(180));
         Address = ClearingAddress.Parse(line);
         return Address;
     }

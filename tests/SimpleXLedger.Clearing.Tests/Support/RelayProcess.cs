@@ -38,7 +38,7 @@ public sealed class RelayProcess : IAsyncDisposable
         }
 
         var process = ChildProcess.Start("dotnet", arguments);
-        var line = await process.WaitForLineAsync(l => l.StartsWith("sxl://", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+        var line = await process.WaitForLineAsync(l => l.StartsWith("sxl://", StringComparison.Ordinal), TimeSpan.FromSeconds(180));
         return new RelayProcess(process, dataDirectory, RelayAddress.Parse(line));
     }
 
