@@ -25,7 +25,7 @@ public sealed class BuyCardTests(ChainFixture chain) : IDisposable
         var anchored = Assert.Single(await buyer.GetKeysAsync());
         await connection.RpcAsync<object>("evm_increaseTime", (long)(anchored.UsableFrom - await buyer.LatestBlockTimeAsync() + 1));
         await connection.RpcAsync<object>("evm_mine");
-        await issuer.WaitUntilIssuingAsync(TimeSpan.FromSeconds(20));
+        await issuer.WaitUntilIssuingAsync(TimeSpan.FromSeconds(90));
         using var registry = await RegistryKeySource.ConnectAsync(chain.RpcUrl, deployment.Ledger);
         using var session = new IssuerSession(issuer.Endpoint, registry);
         await using var wallet = TestWallets.Create(_dir.File("w.sxlw"));
