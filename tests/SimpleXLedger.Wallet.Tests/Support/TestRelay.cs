@@ -28,7 +28,8 @@ public sealed class TestRelay : IAsyncDisposable
 
     public RelayAddress Address => _server.Address;
 
-    public static async Task<TestRelay> StartAsync(TokenPublicKey issuerKey)
+    /// <summary>Starts the relay; with <paramref name="redeemer"/>, tokens are redeemed there (as at a clearing house) before they credit.</summary>
+    public static async Task<TestRelay> StartAsync(TokenPublicKey issuerKey, SimpleXLedger.Relay.Metering.Tokens.ITokenRedeemer? redeemer = null)
     {
         var directory = Directory.CreateTempSubdirectory("sxl-wallet-relay-").FullName;
         var options = new RelayOptions
@@ -45,7 +46,8 @@ public sealed class TestRelay : IAsyncDisposable
                 ["messagesPerCredit"] = MessagesPerCredit.ToString(CultureInfo.InvariantCulture),
             },
         };
-        var server = await RelayServer.StartAsync(options, loggers: NullLoggerFactory.Instance);
+        var services = redeemer is null ? null : new RelayServices().Add(redeemer);
+        var server = await RelayServer.StartAsync(options, services, loggers: NullLoggerFactory.Instance);
         return new TestRelay(server, directory);
     }
 
