@@ -97,4 +97,56 @@ public sealed class NotYetAnchoredTokenTests(TokenFixture tokens) : IClassFixtur
         Assert.DoesNotContain(log.Lines, l => l.Contains("operator's loss", StringComparison.Ordinal));
         Assert.Equal(1_000_000, (await client.InfoAsync(q.RecipientId.Memory, key)).Balance.Amount);
     }
+
+    [Fact]
+    public async Task An_outbox_token_still_not_anchored_when_its_key_is_past_redeem_until_is_written_off()
+    {
+        using var dir = new TempDirectory();
+        var log = new CapturingLoggerProvider();
+        var chainTime = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var source = new TestKeySource
+        {
+            Keys = new TrustedKeySet([new TrustedTokenKey(tokens.IssuerKey.PublicKey.ExportSpki(), chainTime.AddHours(-1), chainTime.AddDays(1))], chainTime),
+        };
+        var settings = tokens.Settings(riskBudget: 1);
+        settings.Remove("tokenKeys");
+        var redeemer = new TestRedeemer { Unavailable = true };
+        var options = Relays.Options(dir.Path, "tokens") with { MeteringSettings = settings };
+        await using var relay = await Relays.StartAsync(options, log: log, services: new RelayServices().Add<ITokenRedeemer>(redeemer).Add<ITokenKeySource>(source));
+        await using var client = await RelayClient.ConnectAsync(relay.Address);
+        using var key = RelayProtocol.NewKey();
+        var q = await client.CreateQueueAsync(key);
+        Assert.Equal(1_000_000, (await client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint())).Amount);
+
+        redeemer.Later = true;
+        redeemer.Unavailable = false;
+        await redeemer.WaitForLaterAnswersAsync(1, TimeSpan.FromSeconds(60));
+        Assert.DoesNotContain(log.Lines, l => l.Contains("operator's loss", StringComparison.Ordinal));
+
+        // The key's window closes with the token still not anchored: it can never be redeemed, so it leaves the outbox.
+        source.At(chainTime.AddDays(1));
+        var answered = redeemer.LaterAnswers;
+        await redeemer.WaitForLaterAnswersAsync(answered + 1, TimeSpan.FromSeconds(60));
+        await WaitForAsync(() => log.Lines.Any(l => l.Contains("1 of 1 tokens credited while the redeemer was down were refused (the operator's loss)", StringComparison.Ordinal)));
+        Assert.Empty(redeemer.Accepted);
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (!condition())
+        {
+            // The log has no event to wait on; the line follows the redeemer's answer within one outbox round.
+            await Task.Delay(TimeSpan.FromMilliseconds(20), deadline.Token);
+        }
+    }
+
+    private sealed class TestKeySource : ITokenKeySource
+    {
+        public volatile TrustedKeySet Keys = new([], DateTimeOffset.UnixEpoch);
+
+        public ValueTask<TrustedKeySet> GetKeysAsync(CancellationToken cancellationToken) => ValueTask.FromResult(Keys);
+
+        public void At(DateTimeOffset now) => Keys = Keys with { Now = now };
+    }
 }
