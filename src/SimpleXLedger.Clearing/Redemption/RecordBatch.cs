@@ -13,7 +13,9 @@ namespace SimpleXLedger.Clearing.Redemption;
 /// the spent-set (first redemption wins), each key's accepted count against the issuer's anchored total
 /// (proof of liabilities: beyond it a token is refused unrecorded, as not yet anchored while the issuer may still
 /// anchor it, else as over-issued with an alarm), and the payee's running count in the open epoch (the receipt's acceptedInEpoch).
-/// When the batch id is already recorded nothing is written and the stored batch comes back.
+/// When the batch id is already recorded nothing is written and the stored batch comes back. A batch that accepted
+/// nothing leaves nothing behind (no batch row, no payee count): a retry of it is recomputed, which is safe because
+/// it counted nothing.
 /// </summary>
 public sealed record RecordBatch(
     byte[] BatchId,
@@ -221,6 +223,32 @@ public sealed class RecordBatchHandler(ClearingDbContext db, ClearingDatabase da
 
         // 5. The payee's running count in the epoch: the receipt's acceptedInEpoch.
         var acceptedCount = outcomes.Count(o => o == TokenOutcomeCode.Accepted);
+        if (acceptedCount == 0)
+        {
+            // Nothing accepted: nothing is left behind, so nobody can grow the database with batches of spent or bad
+            // tokens. The row is dropped inside this transaction (no spent row refers to it: every nonce this batch
+            // inserted was accepted or deleted again). Until the commit its id stays taken, so a concurrent call with
+            // the same id waits (PostgreSQL: on the unique index) and then records on its own, never both counting:
+            // this one counted nothing. The receipt gets the payee's count as it stands, read, not written.
+            await using (var drop = SpentSetSql.Command(connection, transaction, SpentSetSql.DeleteBatch))
+            {
+                SpentSetSql.Add(drop, "@seq", seq);
+                await drop.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            long current;
+            await using (var read = SpentSetSql.Command(connection, transaction, SpentSetSql.SelectPayeeAccepted))
+            {
+                SpentSetSql.Add(read, "@payee", command.Payee);
+                SpentSetSql.Add(read, "@epoch", epoch);
+                current = await read.ExecuteScalarAsync(cancellationToken) is { } n and not DBNull
+                    ? Convert.ToInt64(n, System.Globalization.CultureInfo.InvariantCulture)
+                    : 0;
+            }
+
+            return new BatchRecord(false, command.OperatorId, command.RedeemerId, command.TokensDigest, command.Payee, (ulong)epoch, 0, (ulong)current, outcomes);
+        }
+
         long acceptedInEpoch;
         await using (var upsert = SpentSetSql.Command(connection, transaction, SpentSetSql.AddAcceptedToPayee))
         {

@@ -16,7 +16,7 @@ namespace SimpleXLedger.Clearing.Redemption;
 
 public enum RedeemStatus
 {
-    /// <summary>Recorded now.</summary>
+    /// <summary>Answered now: recorded, or (when it accepted nothing) worked out and left unrecorded.</summary>
     Recorded,
 
     /// <summary>A retry of a recorded batch: the same outcomes and receipt, nothing counted again.</summary>
@@ -42,7 +42,8 @@ public sealed record RedeemBatchOutcome(RedeemStatus Status, IReadOnlyList<Token
 /// <summary>
 /// A relay's batch of tokens, signed by its operator key: authenticate, verify every token against the registry
 /// (outside any transaction, on every core), record the batch (<see cref="RecordBatch"/>; a used batch id comes
-/// back as stored, so a retry gets the same outcomes and receipt), then sign its receipt. The only state change
+/// back as stored, so a retry gets the same outcomes and receipt; a batch that accepted nothing is not stored and a
+/// retry of it is worked out again), then sign its receipt. The only state change
 /// is RecordBatch's transaction (on SQLite shared with the other batches waiting for the writer: <see cref="SqliteGroupCommit"/>).
 /// </summary>
 public sealed record RedeemBatch(byte[] BatchId, byte[] OperatorKey, byte[] RedeemerId, IReadOnlyList<ReadOnlyMemory<byte>> Tokens, byte[] Signature)

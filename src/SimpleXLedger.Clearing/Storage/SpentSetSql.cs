@@ -41,6 +41,12 @@ public sealed class SpentSetSql(DatabaseProvider provider)
         "INSERT INTO payee_epochs (payee, epoch, accepted) VALUES (@payee, @epoch, @n) " +
         "ON CONFLICT (payee, epoch) DO UPDATE SET accepted = payee_epochs.accepted + excluded.accepted RETURNING accepted";
 
+    /// <summary>The payee's running count in the epoch, read only (a batch that accepted nothing writes no row).</summary>
+    public const string SelectPayeeAccepted = "SELECT accepted FROM payee_epochs WHERE payee = @payee AND epoch = @epoch";
+
+    /// <summary>Drops the row of a batch that accepted nothing, before its transaction commits (no spent row refers to it).</summary>
+    public const string DeleteBatch = "DELETE FROM batches WHERE seq = @seq";
+
     public const string FinishBatch = "UPDATE batches SET accepted = @accepted, accepted_in_epoch = @accepted_in_epoch, outcomes = @outcomes WHERE seq = @seq";
 
     public const string InsertKey =

@@ -196,6 +196,113 @@ public abstract class RedemptionTests
     }
 
     [Fact]
+    public async Task A_batch_that_accepted_nothing_leaves_no_row_and_no_payee_count_and_still_gets_a_verifiable_receipt()
+    {
+        await using var h = await HarnessAsync();
+        using var a = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        using var b = await h.RegisterOperatorAsync(DevAccounts.OperatorB);
+        var t = TokenPool.ASlice(0, 3);
+        Assert.Equal(3, (await h.RedeemAsync(a, t)).Accepted);
+        var state = await h.StateAsync();
+        Assert.Equal((3L, 1L, 3L, 3L), state);
+
+        // The same tokens shown again, at another operator (its payee has no count yet) and at another relay of A.
+        var batchId = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var atB = await h.RedeemAsync(b, t, batchId);
+        var atA2 = await h.RedeemAsync(a.WithRedeemer(new byte[16]), [t[0], t[1][..50]]);
+
+        Assert.Equal((RedeemStatus.Recorded, 0), (atB.Status, atB.Accepted));
+        Assert.All(atB.Outcomes, o => Assert.Equal(TokenOutcomeCode.Spent, o));
+        Assert.Equal([TokenOutcomeCode.Spent, TokenOutcomeCode.Malformed], atA2.Outcomes);
+        Assert.Equal(state, await h.StateAsync());
+        Assert.Equal(0, await PayeeRowsAsync(h, b.Payee));
+
+        // Each receipt carries its payee's running count as it stands (read, not written), signed by the house.
+        Assert.Equal((DevAccounts.OperatorB.Address, 1UL, 0UL), (atB.Receipt!.Receipt.Payee, atB.Receipt.Receipt.Epoch, atB.Receipt.Receipt.AcceptedInEpoch));
+        Assert.Equal((1UL, 3UL), (atA2.Receipt!.Receipt.Epoch, atA2.Receipt.Receipt.AcceptedInEpoch));
+        Assert.True(h.Identity.Signer.Verify(atB.Receipt, DevAccounts.ClearingHouse.Address));
+        Assert.True(h.Identity.Signer.Verify(atA2.Receipt, DevAccounts.ClearingHouse.Address));
+
+        // Not idempotent by storage: a retry with the same id is worked out again, with the same answer, still nothing stored.
+        var retry = await h.RedeemAsync(b, t, batchId);
+        Assert.Equal(RedeemStatus.Recorded, retry.Status);
+        Assert.Equal(atB.Outcomes, retry.Outcomes);
+        Assert.Equal(atB.Receipt.Signature, retry.Receipt!.Signature);
+        Assert.Equal(state, await h.StateAsync());
+
+        // A batch that accepted nothing does not hide a later count: A's next batch counts on from 3.
+        Assert.Equal(4UL, (await h.RedeemAsync(a, TokenPool.ASlice(3, 1))).Receipt!.Receipt.AcceptedInEpoch);
+    }
+
+    [Fact]
+    public async Task A_mixed_batch_still_stores_its_row_and_a_retry_is_answered_from_it()
+    {
+        await using var h = await HarnessAsync();
+        using var a = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        using var b = await h.RegisterOperatorAsync(DevAccounts.OperatorB);
+        var t = TokenPool.ASlice(0, 3);
+        await h.RedeemAsync(a, [t[0]]);
+        var batchId = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+
+        var mixed = await h.RedeemAsync(b, [t[0], t[1], t[2][..10]], batchId);
+
+        Assert.Equal([TokenOutcomeCode.Spent, TokenOutcomeCode.Accepted, TokenOutcomeCode.Malformed], mixed.Outcomes);
+        Assert.Equal((2L, 2L, 2L, 2L), await h.StateAsync());
+        Assert.Equal(1, await PayeeRowsAsync(h, b.Payee));
+        var retry = await h.RedeemAsync(b, [t[0], t[1], t[2][..10]], batchId);
+        Assert.Equal(RedeemStatus.Replayed, retry.Status);
+        Assert.Equal(mixed.Outcomes, retry.Outcomes);
+        Assert.Equal(mixed.Receipt!.Signature, retry.Receipt!.Signature);
+        Assert.Equal((2L, 2L, 2L, 2L), await h.StateAsync());
+    }
+
+    [Fact]
+    public async Task A_batch_id_whose_first_call_accepted_nothing_is_recorded_by_a_later_call_that_accepts_and_counted_once()
+    {
+        await using var h = await HarnessAsync(_ => [TestTokens.Registered(TestTokens.KeyA, Start - 10, Start + 1000, issued: 0)]);
+        using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        var t = TokenPool.ASlice(0, 4);
+        var batchId = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+
+        // Nothing anchored yet: refused for now, and the batch leaves nothing behind.
+        var first = await h.RedeemAsync(op, t, batchId);
+        Assert.All(first.Outcomes, o => Assert.Equal(TokenOutcomeCode.NotYetAnchored, o));
+        Assert.Equal((0L, 0L, 0L, 0L), await h.StateAsync());
+
+        // Anchored: the relay's retry with the same id is worked out again and recorded; every call after it (eight at
+        // once) is answered from that row, counting nothing again.
+        h.Registry.Put(TestTokens.Registered(TestTokens.KeyA, Start - 10, Start + 1000, issued: 100));
+        var again = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => h.RedeemAsync(op, t, batchId))));
+        Assert.Single(again, o => o.Status == RedeemStatus.Recorded);
+        Assert.All(again, o => Assert.Equal((4, 4UL), (o.Accepted, o.Receipt!.Receipt.AcceptedInEpoch)));
+        Assert.Equal((4L, 1L, 4L, 4L), await h.StateAsync());
+    }
+
+    [Fact]
+    public async Task Concurrent_sends_of_one_batch_that_accepts_nothing_count_nothing_and_leave_nothing()
+    {
+        await using var h = await HarnessAsync();
+        using var a = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        using var b = await h.RegisterOperatorAsync(DevAccounts.OperatorB);
+        var tokens = TokenPool.ASlice(0, 20);
+        await h.RedeemAsync(a, tokens);
+        var batchId = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+
+        var all = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => h.RedeemAsync(b, tokens, batchId))));
+
+        Assert.All(all, o => Assert.Equal((RedeemStatus.Recorded, 0, 0UL), (o.Status, o.Accepted, o.Receipt!.Receipt.AcceptedInEpoch)));
+        Assert.All(all, o => Assert.All(o.Outcomes, c => Assert.Equal(TokenOutcomeCode.Spent, c)));
+        Assert.Equal((20L, 1L, 20L, 20L), await h.StateAsync());
+        Assert.Equal(0, await PayeeRowsAsync(h, b.Payee));
+    }
+
+    private static async Task<int> PayeeRowsAsync(ClearingHarness h, string payee)
+    {
+        await using var db = h.Database.CreateContext();
+        return await db.PayeeEpochs.CountAsync(p => p.Payee == payee);
+    }
+
+    [Fact]
     public async Task A_retry_is_answered_from_the_stored_batch_while_the_ledger_cannot_be_read_and_new_batches_wait()
     {
         SwitchableRegistry? chain = null;
