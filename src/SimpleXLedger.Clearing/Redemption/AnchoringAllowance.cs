@@ -11,7 +11,8 @@ namespace SimpleXLedger.Clearing.Redemption;
 /// for now, nothing recorded, to be tried again. After that the issuer has had its chance, and a token beyond the
 /// total is <see cref="TokenOutcomeCode.OverIssued"/> with the alarm. The registry keeps no time of a key's last
 /// anchoring, so the rule is judged from the key's windows. Either way nothing beyond the total is ever accepted:
-/// the allowance only decides whether the refusal is final and alarming.
+/// the allowance only decides whether the refusal is final and alarming. Set by <c>sxl clearing serve
+/// --anchoring-period-seconds --anchoring-grace-seconds</c> (<see cref="ClearingSettings.AnchoringAllowance"/>).
 /// </summary>
 public sealed record AnchoringAllowance(TimeSpan Period, TimeSpan Grace)
 {

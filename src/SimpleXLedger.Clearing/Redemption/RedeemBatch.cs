@@ -139,7 +139,10 @@ public sealed class RedeemBatchHandler(
         await epochs.EnsureOpenAsync(snapshot.Now, cancellationToken);
 
         // SQLite has one writer: batches waiting for it are recorded together. PostgreSQL records concurrently.
-        var recordBatch = new RecordBatch(command.BatchId, op.Id, op.Payee, command.RedeemerId, digest, outcomes, candidates, snapshot.Now);
+        var recordBatch = new RecordBatch(command.BatchId, op.Id, op.Payee, command.RedeemerId, digest, outcomes, candidates, snapshot.Now)
+        {
+            Allowance = settings.AnchoringAllowance,
+        };
         var record = database.Provider == DatabaseProvider.Sqlite
             ? await groupCommit.RecordAsync(recordBatch, cancellationToken)
             : await mediator.Send(recordBatch, cancellationToken);

@@ -42,9 +42,20 @@ internal static class ClearingCommands
         var epochSeconds = new Option<ulong>("--epoch-seconds") { Description = "Settlement epoch length in seconds of block time (at least 3600 unless --devnet).", DefaultValueFactory = _ => 86_400 };
         var maxBatch = new Option<int>("--max-batch") { Description = "Most tokens in one batch.", DefaultValueFactory = _ => 1024 };
         var registryAge = new Option<int>("--registry-max-age-ms") { Description = "How long one reading of the chain's registry and time is reused.", DefaultValueFactory = _ => 1000 };
+        var anchoringPeriod = new Option<ulong>(AnchoringPeriodOption)
+        {
+            Description = "How often the issuer anchors its issued totals on-chain (its epoch), in seconds (1 h by default). A token beyond its key's anchored total is "
+                + "refused as not yet anchored (try again later) until the key has stopped issuing for this long plus the grace; after that as over-issued, with an alarm.",
+            DefaultValueFactory = _ => 3600,
+        };
+        var anchoringGrace = new Option<ulong>(AnchoringGraceOption)
+        {
+            Description = "Seconds allowed beyond the anchoring period for a late or restarted issuer and clock skew (1 h by default).",
+            DefaultValueFactory = _ => 3600,
+        };
         var command = new Command("serve", "Serve the clearing house over gRPC/TLS. The first line on stdout is its address, sxl://<certificate fingerprint>@host:port; logs go to stderr.")
         {
-            data, grpc, rpc, ledger, key, db, connection, devnet, keys, chainId, issuerName, epochSeconds, maxBatch, registryAge,
+            data, grpc, rpc, ledger, key, db, connection, devnet, keys, chainId, issuerName, epochSeconds, maxBatch, registryAge, anchoringPeriod, anchoringGrace,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -88,6 +99,7 @@ internal static class ClearingCommands
                     MaxBatch = parse.GetValue(maxBatch),
                     IssuerName = parse.GetValue(issuerName),
                     Devnet = isDevnet,
+                    AnchoringAllowance = Allowance(parse),
                 };
                 settings.Validate();
                 if (settings.IssuerName is not null)
@@ -180,6 +192,18 @@ internal static class ClearingCommands
             }
         });
         return command;
+    }
+
+    internal const string AnchoringPeriodOption = "--anchoring-period-seconds";
+
+    internal const string AnchoringGraceOption = "--anchoring-grace-seconds";
+
+    /// <summary>The not-yet-anchored allowance of a parsed <c>clearing serve</c> (out-of-range values are left to <see cref="ClearingSettings.Validate"/>).</summary>
+    internal static SimpleXLedger.Clearing.Redemption.AnchoringAllowance Allowance(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        static TimeSpan Seconds(ulong value) => TimeSpan.FromSeconds((long)Math.Min(value, ClearingSettings.MaxAnchoringSeconds + 1));
+        return new(Seconds(parse.GetValue<ulong>(AnchoringPeriodOption)), Seconds(parse.GetValue<ulong>(AnchoringGraceOption)));
     }
 
     private static async Task<SimpleXLedger.Clearing.Settlement.SettlementLoop?> StartSettlementAsync(

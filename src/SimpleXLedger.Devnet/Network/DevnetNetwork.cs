@@ -221,6 +221,8 @@ public sealed class DevnetNetwork : IAsyncDisposable
             "--rpc", RpcUrl, "--ledger", Ledger, "--key", key,
             "--issuer-name", Options.IssuerName,
             "--epoch-seconds", Options.EpochSeconds.ToString(CultureInfo.InvariantCulture),
+            // The issuer anchors every few seconds here: a real over-issuance alarms within minutes, not hours.
+            "--anchoring-period-seconds", Options.IssuedAnchorSeconds.ToString(CultureInfo.InvariantCulture), "--anchoring-grace-seconds", "300",
             "--devnet",
         ], l => l.StartsWith("sxl://", StringComparison.Ordinal));
         _services.Add(service);

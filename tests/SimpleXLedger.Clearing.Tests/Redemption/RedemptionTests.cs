@@ -463,6 +463,28 @@ public abstract class RedemptionTests
     }
 
     [Fact]
+    public async Task The_allowance_from_the_settings_decides_when_a_token_beyond_the_total_turns_over_issued()
+    {
+        // An issuer that anchors every 30 s, with a grace of 10 s: its key stopped issuing 39 s before Start, so at
+        // Start it has one second left to anchor more (the default allowance would leave it almost two hours).
+        var allowance = new AnchoringAllowance(TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(10));
+        var key = new Registry.RegisteredKey(TestTokens.KeyA.PublicKey, Start - 5000, Start - 39, Start + 100_000, 0, 2);
+        await using var h = await ClearingHarness.CreateAsync(await NewDatabaseAsync(), _ => [key], allowance: allowance);
+        using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        var t = TokenPool.ASlice(0, 4);
+        Assert.Equal(allowance, h.Settings.AnchoringAllowance);
+        Assert.True(AnchoringAllowance.Default.MayStillAnchor(key, Start + 7000));
+
+        Assert.Equal([TokenOutcomeCode.Accepted, TokenOutcomeCode.Accepted, TokenOutcomeCode.NotYetAnchored], (await h.RedeemAsync(op, t[..3])).Outcomes);
+        Assert.Equal((1L, 0L), (h.Metrics.NotYetAnchoredTotal, h.Metrics.OverIssuedTotal));
+
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal([TokenOutcomeCode.OverIssued, TokenOutcomeCode.OverIssued], (await h.RedeemAsync(op, t[2..4])).Outcomes);
+        Assert.Equal((1L, 2L), (h.Metrics.NotYetAnchoredTotal, h.Metrics.OverIssuedTotal));
+        Assert.Equal((2L, 1L, 2L, 2L), await h.StateAsync());
+    }
+
+    [Fact]
     public async Task A_revoked_key_gives_its_issuer_one_anchoring_period_and_the_grace_from_the_revocation()
     {
         var allowance = AnchoringAllowance.Default;

@@ -60,7 +60,7 @@ public sealed class ClearingHarness : IAsyncDisposable
     public ClearingSettings Settings => _services.GetRequiredService<ClearingSettings>();
 
     /// <summary>Epochs of 100 s from the clock's start; keys A (usable [start − 10, start + 1000)) and B (the same) with large issued totals.</summary>
-    public static async Task<ClearingHarness> CreateAsync(ClearingDatabase database, Func<ManualClock, IEnumerable<RegisteredKey>>? keys = null, string? issuerName = TestTokens.IssuerName, Func<IKeyRegistry, IKeyRegistry>? wrapRegistry = null)
+    public static async Task<ClearingHarness> CreateAsync(ClearingDatabase database, Func<ManualClock, IEnumerable<RegisteredKey>>? keys = null, string? issuerName = TestTokens.IssuerName, Func<IKeyRegistry, IKeyRegistry>? wrapRegistry = null, AnchoringAllowance? allowance = null)
     {
         ArgumentNullException.ThrowIfNull(database);
         var clock = new ManualClock(DateTimeOffset.FromUnixTimeSeconds(1_800_000_000));
@@ -75,7 +75,9 @@ public sealed class ClearingHarness : IAsyncDisposable
             Devnet = true,
             IssuerName = issuerName,
             MaxBatch = 1024,
+            AnchoringAllowance = allowance ?? AnchoringAllowance.Default,
         };
+        settings.Validate();
         var services = new ServiceCollection();
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
         services.AddSingleton<TimeProvider>(clock);
