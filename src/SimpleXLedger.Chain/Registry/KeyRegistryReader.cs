@@ -11,7 +11,9 @@ namespace SimpleXLedger.Chain.Registry;
 /// anchored key with its SPKI, windows, revocation and issued total, and the latest block's number and time
 /// (the clock every window is judged by). A reading is reused for at most <c>maxAge</c>; after that the
 /// latest block is read, and keys and totals are read again only when a new block has arrived. An SPKI never
-/// changes once anchored, so each is fetched once.
+/// changes once anchored, so each is fetched once; neither does a key's place in the registry's list; and a key
+/// past its redeemUntil is not read again (a long-running service would otherwise read every key it ever saw on
+/// every new block).
 /// </summary>
 public sealed class KeyRegistryReader
 {
@@ -20,6 +22,8 @@ public sealed class KeyRegistryReader
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, byte[]?> _spkis = new(StringComparer.Ordinal);
+    private readonly List<byte[]> _ids = [];
+    private readonly Dictionary<string, AnchoredTokenKey> _ended = new(StringComparer.Ordinal);
     private Reading? _last;
 
     public KeyRegistryReader(LedgerClient ledger, TimeSpan maxAge, TimeProvider? time = null, ILogger? logger = null)
@@ -89,15 +93,30 @@ public sealed class KeyRegistryReader
             return previous;
         }
 
-        var records = await Ledger.GetKeysAsync(ct);
-        var keys = new List<AnchoredTokenKey>(records.Count);
-        foreach (var record in records)
+        // The registry's list only grows: ids already known are not read again.
+        var count = await Ledger.GetKeyCountAsync(ct);
+        for (var i = _ids.Count; i < count; i++)
         {
-            var id = Convert.ToHexStringLower(record.KeyId);
+            _ids.Add(await Ledger.GetKeyIdAtAsync(i, ct));
+        }
+
+        var keys = new List<AnchoredTokenKey>(_ids.Count);
+        foreach (var keyId in _ids)
+        {
+            var id = Convert.ToHexStringLower(keyId);
+            if (_ended.TryGetValue(id, out var ended))
+            {
+                // Past its redeemUntil when last read: nothing that can still change (issued total, revocation)
+                // matters to a token of it any more, so it is not read again.
+                keys.Add(ended);
+                continue;
+            }
+
+            var record = await Ledger.GetKeyAsync(keyId, ct);
             if (!_spkis.TryGetValue(id, out var spki))
             {
-                spki = await Ledger.GetKeySpkiAsync(record.KeyId, ct);
-                if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(spki), record.KeyId))
+                spki = await Ledger.GetKeySpkiAsync(keyId, ct);
+                if (!CryptographicOperations.FixedTimeEquals(SHA256.HashData(spki), keyId))
                 {
                     // The contract checks this on anchoring; a node answering otherwise is not to be trusted for this key.
                     _logger.LogWarning("registry key {KeyId}: the SPKI read does not hash to the key id; the key is left out", id);
@@ -107,9 +126,16 @@ public sealed class KeyRegistryReader
                 _spkis[id] = spki;
             }
 
-            if (spki is not null)
+            if (spki is null)
             {
-                keys.Add(new AnchoredTokenKey(record.KeyId, spki, record.UsableFrom, record.IssueUntil, record.RedeemUntil, record.RevokedAt, record.Issued));
+                continue;
+            }
+
+            var key = new AnchoredTokenKey(keyId, spki, record.UsableFrom, record.IssueUntil, record.RedeemUntil, record.RevokedAt, record.Issued);
+            keys.Add(key);
+            if (key.RedeemUntil <= time)
+            {
+                _ended[id] = key;
             }
         }
 

@@ -412,16 +412,23 @@ public sealed class LedgerClient
     /// <summary>All anchored keys, in window order.</summary>
     public async Task<IReadOnlyList<TokenKeyRecord>> GetKeysAsync(CancellationToken ct = default)
     {
-        var count = (int)await Connection.QueryAsync<KeyCountFunction, BigInteger>(KeyRegistry, new(), ct);
+        var count = await GetKeyCountAsync(ct);
         var keys = new List<TokenKeyRecord>(count);
         for (var i = 0; i < count; i++)
         {
-            var id = await Connection.QueryAsync<KeyIdAtFunction, byte[]>(KeyRegistry, new() { Index = i }, ct);
-            keys.Add(await GetKeyAsync(id, ct));
+            keys.Add(await GetKeyAsync(await GetKeyIdAtAsync(i, ct), ct));
         }
 
         return keys;
     }
+
+    /// <summary>How many keys the registry has anchored (its list only grows).</summary>
+    public async Task<int> GetKeyCountAsync(CancellationToken ct = default) =>
+        (int)await Connection.QueryAsync<KeyCountFunction, BigInteger>(KeyRegistry, new(), ct);
+
+    /// <summary>The id of the key anchored <paramref name="index"/>-th (never changes once anchored).</summary>
+    public Task<byte[]> GetKeyIdAtAsync(int index, CancellationToken ct = default) =>
+        Connection.QueryAsync<KeyIdAtFunction, byte[]>(KeyRegistry, new() { Index = index }, ct);
 
     /// <summary>Who signed a receipt, by the contract's own EIP-712 verification (zero address if malformed).</summary>
     public Task<string> ReceiptSignerOnChainAsync(SignedReceipt receipt, CancellationToken ct = default)

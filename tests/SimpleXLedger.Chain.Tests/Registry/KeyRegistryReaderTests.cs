@@ -52,6 +52,36 @@ public sealed class KeyRegistryReaderTests(AnvilFixture anvil)
     }
 
     [Fact]
+    public async Task Keys_anchored_later_join_the_reading_and_a_key_past_its_redeem_until_is_not_read_again()
+    {
+        using var s = await LedgerScenario.CreateAsync(anvil);
+        var reader = new KeyRegistryReader(s.Stranger, TimeSpan.Zero);
+        await s.FundBatchAsync(100);
+        var from = await s.NowAsync() + s.Parameters.MinKeyDelay + 10;
+        var redeemUntil = from + s.Parameters.MinIssueWindow + s.Parameters.MinRedeemWindow;
+        var (first, _) = await s.StepAsync(() => s.Issuer.AnchorKeyAsync(LedgerScenario.RandomSpki(), from, from + s.Parameters.MinIssueWindow, redeemUntil));
+        await s.StepAsync(() => s.Issuer.AnchorIssuedAsync(first, 7));
+        Assert.Equal(7UL, Assert.Single((await reader.ReadAsync(default)).Keys).Issued);
+
+        // Past the first key's redeemUntil (by block time): a second key is anchored after the first reading.
+        await s.AdvanceAsync(redeemUntil - await s.NowAsync());
+        var later = await s.NowAsync() + s.Parameters.MinKeyDelay + 10;
+        var (second, _) = await s.StepAsync(() => s.Issuer.AnchorKeyAsync(LedgerScenario.RandomSpki(), later, later + s.Parameters.MinIssueWindow, later + s.Parameters.MinIssueWindow + s.Parameters.MinRedeemWindow));
+        var read = await reader.ReadAsync(default);
+        Assert.Equal([first, second], read.Keys.Select(k => k.KeyId));
+        Assert.False(read.Keys[0].RedeemableAt(read.BlockTime));
+
+        // The chain still takes issued totals for the ended key, but no token of it can be redeemed any more:
+        // the reader keeps its last record instead of reading it on every block. The live key is read again.
+        await s.StepAsync(() => s.Issuer.AnchorIssuedAsync(first, 9));
+        await s.StepAsync(() => s.Issuer.AnchorIssuedAsync(second, 5));
+        var after = await reader.ReadAsync(default);
+        Assert.True(after.BlockNumber > read.BlockNumber);
+        Assert.Equal([7UL, 5UL], after.Keys.Select(k => k.Issued));
+        Assert.Equal(9UL, (await s.Stranger.GetKeyAsync(first)).Issued);
+    }
+
+    [Fact]
     public async Task A_chain_that_cannot_be_read_is_a_typed_error()
     {
         using var s = await LedgerScenario.CreateAsync(anvil);
