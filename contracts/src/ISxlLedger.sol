@@ -136,6 +136,7 @@ interface ISxlLedger {
     error NotPayee(address payee);
     error NotSignedByClearingHouse(address signer);
     error NotUnderpaid(uint256 leafAmount, uint256 owed);
+    error NothingOwed(uint64 epoch);
     error DisputeExists(uint64 epoch, address payee);
     error NoOpenDispute(uint64 epoch, address payee);
     error AnswerTooLow(uint256 leafAmount, uint256 owed);

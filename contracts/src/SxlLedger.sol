@@ -655,6 +655,9 @@ contract SxlLedger is ISxlLedger, EIP712, ReentrancyGuardTransient {
         address signer = receiptSigner(msg.sender, epoch, acceptedInEpoch, batchId, signature);
         if (signer == address(0) || signer != poster) revert NotSignedByClearingHouse(signer);
         owed = uint256(acceptedInEpoch) * operatorRate;
+        // A receipt counting nothing owes nothing: without this, an operator could get one (a batch of spent
+        // tokens) and freeze any epoch with a missing-leaf dispute the house cannot answer (zero leaves are left out).
+        if (owed == 0) revert NothingOwed(epoch);
     }
 
     /// @dev Counts a dispute of `round` as closed; returns the bond holder it was against.

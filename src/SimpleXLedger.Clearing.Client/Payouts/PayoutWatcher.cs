@@ -24,6 +24,9 @@ public enum EarningState
     Underpaid,
     Missing,
     ListInvalid,
+
+    /// <summary>The receipts count no token accepted in the epoch (batches that accepted nothing): no leaf is owed.</summary>
+    NothingOwed,
 }
 
 /// <summary>One epoch from the operator's side: its receipts, what they prove is owed, the leaf, and what was done.</summary>
@@ -123,6 +126,12 @@ public sealed class PayoutWatcher(LedgerClient ledger, SettlementClient? settlem
         if (claimed)
         {
             return Result(leaf, EarningState.Claimed, dispute.Status);
+        }
+
+        if (owed == 0 && leaf is null)
+        {
+            // A receipt for a batch that accepted nothing: there is no leaf to find, and the ledger refuses such a dispute.
+            return Result(null, EarningState.NothingOwed, dispute.Status);
         }
 
         var disputedThisRound = dispute.Status != DisputeStatus.None && dispute.Round == onChain.Round;

@@ -102,6 +102,11 @@ public sealed class DisputeTests(AnvilFixture anvil)
         Assert.Single((await s.Clearing.GetEventsAsync<DisputeOpenedEvent>(opened.BlockNumber)).Events);
         await s.RefusedAsync("DisputeExists", () => s.OperatorB.DisputeMissingAsync(s.Receipt(B, 1, 100)));
 
+        // A receipt that counts nothing (the house signs one for a batch that accepted no token) owes nothing and
+        // cannot dispute: an unanswerable missing-leaf dispute would freeze the epoch and take the penalty from the bond.
+        await s.RefusedAsync("NothingOwed", () => s.OperatorA.DisputeMissingAsync(s.Receipt(A, 1, 0)));
+        await s.RefusedAsync("NothingOwed", () => s.OperatorA.DisputeUnderpaidAsync(s.Receipt(A, 1, 0), tree.LeafOf(A).Amount, tree.ProofOf(A)));
+
         await s.RefusedAsync("AnswerTooLow", () => s.Clearing.AnswerDisputeAsync(1, B, tree.LeafOf(B).Amount - 1, tree.ProofOf(B)));
         await s.RefusedAsync("InvalidProof", () => s.Clearing.AnswerDisputeAsync(1, B, tree.LeafOf(A).Amount, tree.ProofOf(A)));
         await s.RefusedAsync("InvalidProof", () => s.Clearing.AnswerDisputeAsync(1, B, tree.LeafOf(B).Amount + 1, tree.ProofOf(B)));

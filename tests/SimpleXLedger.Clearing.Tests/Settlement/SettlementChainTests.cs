@@ -84,6 +84,31 @@ public sealed class SettlementChainTests(AnvilFixture anvil) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_operator_whose_batches_accepted_nothing_is_owed_nothing_and_cannot_freeze_the_epoch()
+    {
+        await using var net = await Network.StartAsync(anvil, this, fault: null);
+        await net.RedeemAsync(net.OperatorA, 0, 5);
+        await net.RedeemAsync(net.OperatorB, 0, 5, accepted: 0); // A's tokens shown again: all spent, a receipt counting 0
+        var zero = Assert.Single(net.ReceiptsOf(DevAccounts.OperatorB));
+        Assert.Equal(0UL, zero.Receipt.AcceptedInEpoch);
+        await net.CloseEpochOneAsync();
+
+        // B's watcher finds nothing owed and files nothing; a dispute by hand is refused, so the epoch stays live.
+        var b = await net.WatcherAsync(DevAccounts.OperatorB);
+        Assert.Equal(EarningState.NothingOwed, Assert.Single(await b.CheckAsync(act: true, default)).State);
+        var asB = net.Reader.With(await net.ConnectAsync(DevAccounts.OperatorB));
+        var refused = await Assert.ThrowsAsync<LedgerRevertException>(() => asB.DisputeMissingAsync(zero));
+        Assert.Equal("NothingOwed", refused.ErrorName);
+        Assert.Equal(DisputeStatus.None, (await net.Reader.GetDisputeAsync(1, DevAccounts.OperatorB.Address)).Status);
+        var onChain = await net.Reader.GetEpochAsync(1);
+        Assert.False(onChain.Frozen);
+
+        await net.PassWindowAsync(onChain);
+        Assert.Equal(EarningState.NothingOwed, Assert.Single(await b.CheckAsync(act: true, default)).State);
+        Assert.Equal(EarningState.Claimed, Assert.Single(await (await net.WatcherAsync(DevAccounts.OperatorA)).CheckAsync(act: true, default)).State);
+    }
+
+    [Fact]
     public async Task An_underpaying_clearing_house_loses_the_dispute_the_watcher_files_by_itself_pays_from_its_bond_and_reposts_the_full_leaves()
     {
         await using var net = await Network.StartAsync(anvil, this, fault: new SettlementFault(DevAccounts.OperatorA.Address));
@@ -200,7 +225,7 @@ public sealed class SettlementChainTests(AnvilFixture anvil) : IAsyncLifetime
         public string ReceiptsPath(DevAccount account) => Path.Combine(ReceiptDirectory, account.Address + ".jsonl");
 
         /// <summary>Redeems pool tokens [start, start + count) for an operator and stores the receipt as a relay does.</summary>
-        public async Task RedeemAsync(OperatorKey key, int start, int count)
+        public async Task RedeemAsync(OperatorKey key, int start, int count, int? accepted = null)
         {
             var payee = key == OperatorA ? DevAccounts.OperatorA : DevAccounts.OperatorB;
             if (!_clients.TryGetValue(payee.Address, out var client))
@@ -211,7 +236,7 @@ public sealed class SettlementChainTests(AnvilFixture anvil) : IAsyncLifetime
 
             var tokens = TokenPool.ASlice(180 + start, count).Select(t => (ReadOnlyMemory<byte>)t).ToArray();
             var result = await client.RedeemAsync(client.SignBatch(key, ClearingClient.NewBatchId(), new byte[16], tokens), TimeSpan.FromSeconds(30));
-            Assert.Equal(count, result.Accepted);
+            Assert.Equal(accepted ?? count, result.Accepted);
             var r = result.Receipt;
             new ReceiptLog(ReceiptsPath(payee)).Append(new StoredReceipt(
                 r.Payee, r.Epoch, r.AcceptedInEpoch, Convert.ToHexString(r.BatchId), Convert.ToHexString(r.Signature),
