@@ -18,7 +18,8 @@ public sealed record AdversaryResult(
     IReadOnlyList<StrategyResult> ControlStrategies,
     int IssuerRows,
     int RelayPayments,
-    int TraceEntries = 0);
+    int TraceEntries = 0,
+    int ChainEvents = 0);
 
 /// <summary>What the audit found; parts not built yet say so instead of carrying numbers.</summary>
 public sealed class AuditReport : ScenarioReport
@@ -75,6 +76,7 @@ public sealed class AuditReport : ScenarioReport
                 ["issuerRows"] = Adversary.IssuerRows,
                 ["relayPayments"] = Adversary.RelayPayments,
                 ["traceEntries"] = Adversary.TraceEntries,
+                ["chainEvents"] = Adversary.ChainEvents,
                 ["strategies"] = Strategies(Adversary.Strategies),
                 ["controlStrategies"] = Strategies(Adversary.ControlStrategies),
             },

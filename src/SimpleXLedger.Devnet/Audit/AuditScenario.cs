@@ -156,6 +156,7 @@ public sealed partial class AuditScenario : IDevnetScenario
     {
         var redemptions = LinkabilityAdversary.ReadIssuer(Path.Combine(_network.Issuer.DataDirectory, "issuer.db"));
         var traces = await TraceEvidence.ReadFlushedAsync(_network, redemptions, _payments, ct);
+        var chain = await ChainEvidence.ReadIssuanceAsync(_network, ct);
 
         (double Best, IReadOnlyList<StrategyResult> All) Attack(Population p)
         {
@@ -163,7 +164,7 @@ public sealed partial class AuditScenario : IDevnetScenario
             var queues = p.Truth.Values.ToHashSet(StringComparer.Ordinal);
             // The adversary knows the wallet's public policy, its minimum token age included. The services recorded
             // wall-clock times of a run played faster than life: it compares them on the users' own clock.
-            var links = LinkabilityAdversary.Link(redemptions, [.. _payments.Where(x => queues.Contains(x.Relay + "/" + x.Queue))], cards, traces, p.Policy.MinTokenAge, _timeline.Map);
+            var links = LinkabilityAdversary.Link(redemptions, [.. _payments.Where(x => queues.Contains(x.Relay + "/" + x.Queue))], cards, traces, p.Policy.MinTokenAge, _timeline.Map, chain);
             var scores = LinkabilityAdversary.Score(links, p.Truth);
             return (scores.Max(x => x.Accuracy), scores);
         }
@@ -171,10 +172,10 @@ public sealed partial class AuditScenario : IDevnetScenario
         var (accuracy, strategies) = Attack(careful);
         var (controlAccuracy, controlStrategies) = Attack(control);
         var (chance, margin) = LinkabilityAdversary.ChanceAndMargin(careful.Truth.Count);
-        report.Adversary = new AdversaryResult(accuracy, chance, margin, controlAccuracy, careful.Truth.Count, control.Truth.Count, strategies, controlStrategies, redemptions.Count, _payments.Count, traces.Count);
+        report.Adversary = new AdversaryResult(accuracy, chance, margin, controlAccuracy, careful.Truth.Count, control.Truth.Count, strategies, controlStrategies, redemptions.Count, _payments.Count, traces.Count, chain.Count);
         ScenarioCheckException.That(accuracy <= chance + margin, $"the adversary linked {accuracy:P2} of careful users, beyond chance {chance:P2} + margin {margin:P2}");
         ScenarioCheckException.That(controlAccuracy >= 0.9, $"the adversary linked only {controlAccuracy:P2} of control users (needs ≥ 90% to be competent)");
-        return $"careful: accuracy {accuracy:P2} (chance {chance:P2}, margin {margin:P2}); control: {controlAccuracy:P2}; evidence: {redemptions.Count} issuer rows, {_payments.Count} relay payments, {traces.Count} traced requests";
+        return $"careful: accuracy {accuracy:P2} (chance {chance:P2}, margin {margin:P2}); control: {controlAccuracy:P2}; evidence: {redemptions.Count} issuer rows, {_payments.Count} relay payments, {traces.Count} traced requests, {chain.Count} issued totals anchored on-chain";
     }
 
     private async Task<string> SoakAsync(IReadOnlyList<string> codes, SoakOptions options, IDevnetProgress progress, AuditReport report, CancellationToken ct)

@@ -9,6 +9,9 @@ public sealed record IssuerRedemption(string CardHash, long CreatedAt, long RowO
 /// <summary>A payment as a relay operator sees it on the wire: when, which relay, which queue (an opaque label), how many tokens.</summary>
 public sealed record RelayPayment(DateTimeOffset At, string Relay, string Queue, int Tokens);
 
+/// <summary>An issued total the issuer anchored on-chain (IssuedAnchored), with its block's time: public to everyone.</summary>
+public sealed record ChainIssuance(string KeyId, ulong Cumulative, DateTimeOffset At);
+
 /// <summary>One way of linking cards to queues, and how well it did.</summary>
 public sealed record StrategyResult(string Name, int Correct, int Total)
 {
@@ -22,8 +25,8 @@ public sealed record StrategyResult(string Name, int Correct, int Total)
 /// against first payment, timing proximity (greedy maximum-weight assignment on the time gap from each card's
 /// redemptions to the queue's payments), counts, and from the traces: the same proximity on the exact times of the
 /// issuer's Redeem calls and the relays' paying calls, the closeness of each queue's first payment (its creation) to
-/// the redemption before it, and adjacency (which redemption call came last before each paying call) — and is
-/// credited with its best one.
+/// the redemption before it, and adjacency (which redemption call came last before each paying call); and from the
+/// chain's IssuedAnchored events: when each card's tokens became public as issued — and is credited with its best one.
 /// </summary>
 public static class LinkabilityAdversary
 {
@@ -62,7 +65,7 @@ public static class LinkabilityAdversary
     /// Links cards to queues. <paramref name="cards"/> are the card hashes to link (those of one population); the result
     /// maps card hash → queue label, per strategy.
     /// </summary>
-    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Link(IReadOnlyList<IssuerRedemption> redemptions, IReadOnlyList<RelayPayment> payments, IReadOnlySet<string> cards, ServiceTraces? traces = null, TimeSpan minTokenAge = default, Func<DateTimeOffset, DateTimeOffset>? clock = null)
+    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Link(IReadOnlyList<IssuerRedemption> redemptions, IReadOnlyList<RelayPayment> payments, IReadOnlySet<string> cards, ServiceTraces? traces = null, TimeSpan minTokenAge = default, Func<DateTimeOffset, DateTimeOffset>? clock = null, IReadOnlyList<ChainIssuance>? chain = null)
     {
         ArgumentNullException.ThrowIfNull(redemptions);
         ArgumentNullException.ThrowIfNull(payments);
@@ -105,7 +108,87 @@ public static class LinkabilityAdversary
             AddTraceStrategies(result, redemptions, byCard, byQueue, traces, minTokenAge.TotalSeconds, clock ?? (t => t));
         }
 
+        if (chain is { Count: > 0 })
+        {
+            AddChainStrategy(result, redemptions, byCard, byQueue, chain, clock ?? (t => t));
+        }
+
         return result;
+    }
+
+    /// <summary>
+    /// The chain's IssuedAnchored events say when each run of tokens under a key became public as issued: a card's
+    /// redemption (its place in the issuer's row order, counted in tokens per key) is published by the first anchored
+    /// total that covers it. A card whose tokens are published just before a queue starts being paid is linked to it.
+    /// </summary>
+    private static void AddChainStrategy(
+        Dictionary<string, IReadOnlyDictionary<string, string>> result,
+        IReadOnlyList<IssuerRedemption> redemptions,
+        Dictionary<string, List<IssuerRedemption>> byCard,
+        Dictionary<string, List<RelayPayment>> byQueue,
+        IReadOnlyList<ChainIssuance> chain,
+        Func<DateTimeOffset, DateTimeOffset> clock)
+    {
+        var published = PublishedAt(redemptions, chain);
+        var cardTimes = byCard.ToDictionary(
+            c => c.Key,
+            c => c.Value.Where(r => published.ContainsKey(r.RowOrder)).Select(r => Seconds(clock(published[r.RowOrder]))).Order().ToList(),
+            StringComparer.Ordinal);
+        var queueTimes = byQueue.ToDictionary(q => q.Key, q => q.Value.Select(p => Seconds(clock(p.At))).Order().ToList(), StringComparer.Ordinal);
+        result["chain issuance anchoring"] = Greedy(cardTimes, queueTimes, (pubs, pays) =>
+        {
+            if (pubs.Count == 0 || pays.Count == 0)
+            {
+                return 0;
+            }
+
+            // The queue's first payment against the card's latest publication before it (a block time has whole seconds).
+            var gap = double.PositiveInfinity;
+            foreach (var t in pubs)
+            {
+                if (t <= pays[0] + 1)
+                {
+                    gap = Math.Min(gap, pays[0] - t);
+                }
+            }
+
+            return 1.0 / (1.0 + Math.Max(0, gap));
+        });
+    }
+
+    /// <summary>Row order → the time the chain published that redemption's tokens as issued (absent: not anchored yet).</summary>
+    internal static Dictionary<long, DateTimeOffset> PublishedAt(IReadOnlyList<IssuerRedemption> redemptions, IReadOnlyList<ChainIssuance> chain)
+    {
+        var published = new Dictionary<long, DateTimeOffset>();
+        var anchors = chain.GroupBy(c => c.KeyId, StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => g.OrderBy(c => c.At).ThenBy(c => c.Cumulative).ToList(), StringComparer.OrdinalIgnoreCase);
+        foreach (var key in redemptions.GroupBy(r => r.KeyId, StringComparer.OrdinalIgnoreCase))
+        {
+            if (!anchors.TryGetValue(key.Key, out var totals))
+            {
+                continue;
+            }
+
+            ulong issued = 0;
+            var next = 0;
+            foreach (var r in key.OrderBy(r => r.RowOrder))
+            {
+                issued += (ulong)r.Count;
+                while (next < totals.Count && totals[next].Cumulative < issued)
+                {
+                    next++;
+                }
+
+                if (next == totals.Count)
+                {
+                    break;
+                }
+
+                published[r.RowOrder] = totals[next].At;
+            }
+        }
+
+        return published;
     }
 
     /// <summary>

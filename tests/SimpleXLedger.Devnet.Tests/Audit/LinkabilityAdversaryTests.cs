@@ -85,6 +85,46 @@ public sealed class LinkabilityAdversaryTests
         Assert.Equal(Start.ToUnixTimeSeconds() + 2.001, ends[9], 6);
     }
 
+    [Fact]
+    public void A_redemption_is_published_by_the_first_anchored_total_of_its_key_that_covers_it()
+    {
+        var rows = new[]
+        {
+            new IssuerRedemption("0x01", 0, 1, 100, "aa"), new IssuerRedemption("0x02", 0, 2, 100, "aa"),
+            new IssuerRedemption("0x03", 0, 3, 50, "bb"), new IssuerRedemption("0x04", 0, 4, 100, "aa"),
+            new IssuerRedemption("0x05", 0, 5, 100, "aa"),
+        };
+        var chain = new[]
+        {
+            new ChainIssuance("AA", 100, Start), new ChainIssuance("aa", 300, Start.AddSeconds(5)), new ChainIssuance("bb", 50, Start.AddSeconds(7)),
+        };
+
+        var published = LinkabilityAdversary.PublishedAt(rows, chain);
+
+        Assert.Equal(Start, published[1]);
+        Assert.Equal(Start.AddSeconds(5), published[2]);
+        Assert.Equal(Start.AddSeconds(7), published[3]);
+        Assert.Equal(Start.AddSeconds(5), published[4]);
+        Assert.False(published.ContainsKey(5)); // 400 issued under aa, 300 anchored: not public yet
+    }
+
+    [Fact]
+    public void Tokens_anchored_on_chain_just_before_a_queue_is_first_paid_link_that_queue_to_the_card()
+    {
+        var world = new World(users: 30, seed: 4);
+        var at = Start;
+        foreach (var u in world.Users.OrderBy(u => u.First))
+        {
+            // Careless and alone on the network: redeem, the issuer anchors its total, the queue is paid at once.
+            at += TimeSpan.FromMinutes(3);
+            world.Redeem(u, at, tokens: 100);
+            world.Anchor(at + TimeSpan.FromSeconds(20));
+            world.Pay(u, at + TimeSpan.FromSeconds(30));
+        }
+
+        Assert.Equal(1.0, world.Attack()["chain issuance anchoring"]);
+    }
+
     private static RequestTraceEntry Entry(DateTimeOffset at, string call, string status, long requestBytes = 100) =>
         new(at, 1000, RequestKind.Grpc, call, 1, requestBytes, 1, 100, status);
 
@@ -95,6 +135,7 @@ public sealed class LinkabilityAdversaryTests
         private readonly List<(IssuerRedemption Row, RequestTraceEntry Call)> _redemptions = [];
         private readonly List<RelayPayment> _payments = [];
         private readonly Dictionary<string, List<RequestTraceEntry>> _relayTraces = new(StringComparer.Ordinal) { [RelayA] = [], [RelayB] = [] };
+        private readonly List<ChainIssuance> _chain = [];
 
         public World(int users, ulong seed)
         {
@@ -115,6 +156,10 @@ public sealed class LinkabilityAdversaryTests
             _redemptions.Add((new IssuerRedemption(user.Card, at.ToUnixTimeSeconds() - (at.ToUnixTimeSeconds() % 86_400), 0, tokens, "k"), Entry(at, LinkabilityAdversary.IssuerRedeemCall, "OK", 64 + (256 * tokens))));
         }
 
+        /// <summary>The issuer anchors everything it issued so far (key "k") in a block at <paramref name="at"/>.</summary>
+        public void Anchor(DateTimeOffset at) =>
+            _chain.Add(new ChainIssuance("k", (ulong)_redemptions.Where(r => r.Call.At <= at).Sum(r => r.Row.Count), DateTimeOffset.FromUnixTimeSeconds(at.ToUnixTimeSeconds())));
+
         public void Pay(User user, DateTimeOffset at, int tokens = 1)
         {
             for (var t = 0; t < tokens; t++)
@@ -131,7 +176,7 @@ public sealed class LinkabilityAdversaryTests
             var ordered = _redemptions.OrderBy(r => r.Call.At).Select((r, k) => (Row: r.Row with { RowOrder = k + 1 }, r.Call)).ToList();
             var traces = new ServiceTraces([.. ordered.Select(r => r.Call)], _relayTraces.ToDictionary(r => r.Key, r => (IReadOnlyList<RequestTraceEntry>)r.Value.OrderBy(e => e.At).ToList()), []);
             var truth = Users.ToDictionary(u => u.Card, u => u.Relay + "/" + u.Queue, StringComparer.Ordinal);
-            var links = LinkabilityAdversary.Link([.. ordered.Select(r => r.Row)], _payments, truth.Keys.ToHashSet(StringComparer.Ordinal), traces, minTokenAge);
+            var links = LinkabilityAdversary.Link([.. ordered.Select(r => r.Row)], _payments, truth.Keys.ToHashSet(StringComparer.Ordinal), traces, minTokenAge, chain: _chain);
             return LinkabilityAdversary.Score(links, truth).ToDictionary(s => s.Name, s => s.Accuracy, StringComparer.Ordinal);
         }
     }
