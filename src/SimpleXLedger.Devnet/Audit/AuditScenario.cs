@@ -191,23 +191,7 @@ public sealed partial class AuditScenario : IDevnetScenario
     /// <summary>Makes cards, funds them on-chain and gives the issuer their hashes (the codes stay with the scenario).</summary>
     private async Task<IReadOnlyList<string>> FundCardsAsync(int count, CancellationToken ct)
     {
-        var dir = Path.Combine(_network.Options.DataDirectory, "audit", "vendor");
-        var lines = await _network.Runner.RunAsync("audit-vendor-generate", [
-            "vendor", "cards", "generate", "--vendor", DevAccounts.Vendor.Address,
-            "--value", CreditsPerCard.ToString(CultureInfo.InvariantCulture),
-            "--count", count.ToString(CultureInfo.InvariantCulture), "--out", dir,
-        ], ct: ct);
-        var batchFile = AfterColon(lines, "batch file");
-        var codesFile = AfterColon(lines, "codes");
-        var batch = CardBatchFile.Read(batchFile);
-        var vendor = await _network.LedgerAsAsync(DevAccounts.Vendor, ct);
-        using (vendor.Connection)
-        {
-            await vendor.FundBatchAsync(batch.BatchId, batch.Root, batch.TotalCredits, ct);
-        }
-
-        await _network.Runner.RunAsync("audit-issuer-import", ["issuer", "cards", "import", "--data", _network.Issuer.DataDirectory, "--batch", batchFile], ct: ct);
-        var codes = File.ReadAllLines(codesFile).Where(l => !string.IsNullOrWhiteSpace(l)).ToList();
+        var codes = (await _network.FundCardsAsync("audit-", Path.Combine("audit", "vendor"), count, CreditsPerCard, ct)).Codes;
         ScenarioCheckException.That(codes.Count == count, $"the codes file has {codes.Count} codes, not {count}");
         return codes;
     }
@@ -403,13 +387,6 @@ public sealed partial class AuditScenario : IDevnetScenario
         ScenarioCheckException.That(leaks.Count == 0, $"{leaks.Count} secrets in the logs: {string.Join("; ", report.LogLeakFindings)}");
         var kinds = secrets.Select(s => s.Kind).Concat(texts.Select(t => t.Kind)).GroupBy(k => k).Select(g => $"{g.Count()} {g.Key}s");
         return $"{logs.Length} logs searched for {string.Join(", ", kinds)}: none found";
-    }
-
-    private static string AfterColon(IReadOnlyList<string> lines, string prefix)
-    {
-        var line = lines.FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))
-            ?? throw new ScenarioCheckException($"`sxl vendor cards generate` printed no '{prefix}' line");
-        return line[(line.LastIndexOf(": ", StringComparison.Ordinal) + 2)..].Trim();
     }
 
     private sealed class Population(string name, SpendingPolicy policy)

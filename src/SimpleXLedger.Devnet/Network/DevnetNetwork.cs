@@ -334,12 +334,25 @@ public sealed class DevnetNetwork : IAsyncDisposable
     private async Task FundVendorBatchAsync(IDevnetProgress progress, CancellationToken ct)
     {
         progress.Doing($"vendor: generating {Options.Cards} cards of {Options.CreditsPerCard} credits and funding them on-chain");
-        var vendorDir = Path.Combine(Options.DataDirectory, "vendor");
-        var lines = await Runner.RunAsync("vendor-generate", [
+        var funded = await FundCardsAsync(string.Empty, "vendor", Options.Cards, Options.CreditsPerCard, ct);
+        var batch = funded.Batch;
+        Batch = new VendorBatch(batch.BatchIdHex, batch.RootHex, batch.Cards.Count, Options.CreditsPerCard, funded.CodesFile, funded.BatchFile, funded.Funding.Hash);
+        progress.Done($"vendor batch {batch.BatchIdHex[..18]}…: {batch.TotalCredits} credits funded on-chain (tx {funded.Funding.Hash[..18]}…), given to the issuer and active");
+    }
+
+    /// <summary>
+    /// As a vendor would: generate cards (`sxl vendor cards generate` into <paramref name="directory"/> under the data
+    /// directory), fund the batch on-chain, give the issuer the hashes (`sxl issuer cards import`), and wait until the
+    /// issuer activates them. The two commands' logs are named after <paramref name="logPrefix"/>; the codes stay with the caller.
+    /// </summary>
+    public async Task<FundedCards> FundCardsAsync(string logPrefix, string directory, int count, ulong creditsPerCard, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(logPrefix);
+        var lines = await Runner.RunAsync(logPrefix + "vendor-generate", [
             "vendor", "cards", "generate", "--vendor", DevAccounts.Vendor.Address,
-            "--value", Options.CreditsPerCard.ToString(CultureInfo.InvariantCulture),
-            "--count", Options.Cards.ToString(CultureInfo.InvariantCulture),
-            "--out", vendorDir,
+            "--value", creditsPerCard.ToString(CultureInfo.InvariantCulture),
+            "--count", count.ToString(CultureInfo.InvariantCulture),
+            "--out", Path.Combine(Options.DataDirectory, directory),
         ], ct: ct);
         var codesFile = AfterColon(lines, "codes");
         var batchFile = AfterColon(lines, "batch file");
@@ -352,10 +365,10 @@ public sealed class DevnetNetwork : IAsyncDisposable
             funding = await vendor.FundBatchAsync(batch.BatchId, batch.Root, batch.TotalCredits, ct);
         }
 
-        await Runner.RunAsync("issuer-import", ["issuer", "cards", "import", "--data", Issuer.DataDirectory, "--batch", batchFile], ct: ct);
-        Batch = new VendorBatch(batch.BatchIdHex, batch.RootHex, batch.Cards.Count, Options.CreditsPerCard, codesFile, batchFile, funding.Hash);
-        await WaitForCardsActiveAsync([.. File.ReadAllLines(codesFile).Where(l => !string.IsNullOrWhiteSpace(l))], ct);
-        progress.Done($"vendor batch {batch.BatchIdHex[..18]}…: {batch.TotalCredits} credits funded on-chain (tx {funding.Hash[..18]}…), given to the issuer and active");
+        await Runner.RunAsync(logPrefix + "issuer-import", ["issuer", "cards", "import", "--data", Issuer.DataDirectory, "--batch", batchFile], ct: ct);
+        var codes = (await File.ReadAllLinesAsync(codesFile, ct)).Where(l => !string.IsNullOrWhiteSpace(l)).ToList();
+        await WaitForCardsActiveAsync(codes, ct);
+        return new FundedCards(batch, batchFile, codesFile, funding, codes);
     }
 
     /// <summary>What is running where, for people and tools (no secrets: the dev keys are public test keys, and the codes stay in their own file).</summary>

@@ -23,6 +23,9 @@ public sealed record RelayService(DevnetService Service, string Name, string Dat
     public ChildProcess Process => Service.Process;
 }
 
+/// <summary>A batch funded through <see cref="DevnetNetwork.FundCardsAsync"/>: its file, its funding transaction, and its codes.</summary>
+public sealed record FundedCards(SimpleXLedger.Cards.CardBatch Batch, string BatchFile, string CodesFile, SimpleXLedger.Chain.Services.ChainTransaction Funding, IReadOnlyList<string> Codes);
+
 /// <summary>The vendor's batch funded at start: the codes (owner-only file), the batch file and what was paid on-chain.</summary>
 public sealed record VendorBatch(string BatchId, string Root, int Cards, ulong CreditsPerCard, string CodesFile, string BatchFile, string? FundingTransaction)
 {

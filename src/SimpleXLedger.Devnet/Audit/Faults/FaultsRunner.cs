@@ -163,26 +163,10 @@ public sealed class FaultsRunner
     {
         _progress.Doing($"faults: {_plan.Users} wallets, {_plan.Count} faults planned (seed {_plan.Seed})");
         var cards = _plan.Users + _plan.RandomKills.Count;
-        var dir = Path.Combine(_network.Options.DataDirectory, "audit", "faults-vendor");
-        var lines = await _network.Runner.RunAsync("faults-vendor-generate", [
-            "vendor", "cards", "generate", "--vendor", DevAccounts.Vendor.Address,
-            "--value", CreditsPerCard.ToString(CultureInfo.InvariantCulture),
-            "--count", cards.ToString(CultureInfo.InvariantCulture), "--out", dir,
-        ], ct: ct);
-        var batchFile = AfterColon(lines, "batch file");
-        var codesFile = AfterColon(lines, "codes");
-        var batch = CardBatchFile.Read(batchFile);
-        var vendor = await _network.LedgerAsAsync(DevAccounts.Vendor, ct);
-        using (vendor.Connection)
-        {
-            await vendor.FundBatchAsync(batch.BatchId, batch.Root, batch.TotalCredits, ct);
-        }
-
-        _funded = (await _observer.GetInfoAsync(ct)).CreditPrice * batch.TotalCredits;
-        await _network.Runner.RunAsync("faults-issuer-import", ["issuer", "cards", "import", "--data", _network.Issuer.DataDirectory, "--batch", batchFile], ct: ct);
-        _codes.AddRange(File.ReadAllLines(codesFile).Where(l => !string.IsNullOrWhiteSpace(l)));
+        var funded = await _network.FundCardsAsync("faults-", Path.Combine("audit", "faults-vendor"), cards, CreditsPerCard, ct);
+        _funded = (await _observer.GetInfoAsync(ct)).CreditPrice * funded.Batch.TotalCredits;
+        _codes.AddRange(funded.Codes);
         ScenarioCheckException.That(_codes.Count == cards, $"the codes file has {_codes.Count} codes, not {cards}");
-        await _network.WaitForCardsActiveAsync(_codes, ct);
 
         for (var i = 0; i < _plan.Users; i++)
         {
@@ -952,13 +936,6 @@ public sealed class FaultsRunner
     private static string Describe(CutMode mode) => mode == CutMode.AfterForwarding ? "after the transaction reached the chain" : "before the transaction left";
 
     private static string Hex(byte[] bytes) => "0x" + Convert.ToHexStringLower(bytes);
-
-    private static string AfterColon(IReadOnlyList<string> lines, string prefix)
-    {
-        var line = lines.FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))
-            ?? throw new ScenarioCheckException($"`sxl vendor cards generate` printed no '{prefix}' line");
-        return line[(line.LastIndexOf(": ", StringComparison.Ordinal) + 2)..].Trim();
-    }
 
     /// <summary>The network's counters when the section began.</summary>
     private sealed record Baseline(ulong Block, long IssuerRedeemed, long RelaySpent, long ClearingSpent, BigInteger Bond)

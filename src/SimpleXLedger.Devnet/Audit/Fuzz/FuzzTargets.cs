@@ -61,37 +61,7 @@ internal sealed record FuzzTargets
             Ledger = network.Ledger,
             LogDirectory = network.Options.LogDirectory,
             WorkDirectory = Path.Combine(network.Options.DataDirectory, "audit", "fuzz"),
-            FundCardsAsync = (count, ct) => FundAsync(network, count, ct),
+            FundCardsAsync = async (count, ct) => (await network.FundCardsAsync("fuzz-", Path.Combine("audit", "fuzz-vendor"), count, 100, ct)).Codes,
         };
-    }
-
-    /// <summary>As a vendor would: generate codes, fund the batch on-chain, give the issuer the hashes, wait until it activates them.</summary>
-    private static async Task<IReadOnlyList<string>> FundAsync(DevnetNetwork network, int count, CancellationToken ct)
-    {
-        var dir = Path.Combine(network.Options.DataDirectory, "audit", "fuzz-vendor");
-        var lines = await network.Runner.RunAsync("fuzz-vendor-generate", [
-            "vendor", "cards", "generate", "--vendor", DevAccounts.Vendor.Address,
-            "--value", "100", "--count", count.ToString(CultureInfo.InvariantCulture), "--out", dir,
-        ], ct: ct);
-        var batchFile = AfterColon(lines, "batch file");
-        var codesFile = AfterColon(lines, "codes");
-        var batch = CardBatchFile.Read(batchFile);
-        var vendor = await network.LedgerAsAsync(DevAccounts.Vendor, ct);
-        using (vendor.Connection)
-        {
-            await vendor.FundBatchAsync(batch.BatchId, batch.Root, batch.TotalCredits, ct);
-        }
-
-        await network.Runner.RunAsync("fuzz-issuer-import", ["issuer", "cards", "import", "--data", network.Issuer.DataDirectory, "--batch", batchFile], ct: ct);
-        var codes = (await File.ReadAllLinesAsync(codesFile, ct)).Where(l => !string.IsNullOrWhiteSpace(l)).ToList();
-        await network.WaitForCardsActiveAsync(codes, ct);
-        return codes;
-    }
-
-    private static string AfterColon(IReadOnlyList<string> lines, string prefix)
-    {
-        var line = lines.FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))
-            ?? throw new InvalidOperationException($"`sxl vendor cards generate` printed no '{prefix}' line");
-        return line[(line.LastIndexOf(": ", StringComparison.Ordinal) + 2)..].Trim();
     }
 }

@@ -147,27 +147,10 @@ public sealed class SmokeScenario : IDevnetScenario
     /// <summary>The vendor makes cards (codes stay with it), funds them on-chain and gives the issuer their hashes.</summary>
     private async Task<string> VendorFundsBatchAsync(CancellationToken ct)
     {
-        var dir = Path.Combine(_network.Options.DataDirectory, "smoke", "vendor");
-        var lines = await _network.Runner.RunAsync("smoke-vendor-generate", [
-            "vendor", "cards", "generate", "--vendor", DevAccounts.Vendor.Address,
-            "--value", CreditsPerCard.ToString(CultureInfo.InvariantCulture),
-            "--count", CardsInBatch.ToString(CultureInfo.InvariantCulture), "--out", dir,
-        ], ct: ct);
-        var batchFile = AfterColon(lines, "batch file");
-        var codesFile = AfterColon(lines, "codes");
-        var batch = CardBatchFile.Read(batchFile);
-
-        var vendor = await _network.LedgerAsAsync(DevAccounts.Vendor, ct);
-        ChainTransaction funding;
-        using (vendor.Connection)
-        {
-            funding = await vendor.FundBatchAsync(batch.BatchId, batch.Root, batch.TotalCredits, ct);
-        }
-
-        await _network.Runner.RunAsync("smoke-issuer-import", ["issuer", "cards", "import", "--data", _network.Issuer.DataDirectory, "--batch", batchFile], ct: ct);
-        _codes = [.. File.ReadAllLines(codesFile).Where(l => !string.IsNullOrWhiteSpace(l))];
+        var funded = await _network.FundCardsAsync("smoke-", Path.Combine("smoke", "vendor"), CardsInBatch, CreditsPerCard, ct);
+        var (batch, funding) = (funded.Batch, funded.Funding);
+        _codes = [.. funded.Codes];
         ScenarioCheckException.That(_codes.Count == CardsInBatch, $"the codes file has {_codes.Count} codes, not {CardsInBatch}");
-        await _network.WaitForCardsActiveAsync(_codes, ct);
 
         var paid = _creditPrice * batch.TotalCredits;
         Expect("vendor", -paid);
@@ -453,13 +436,6 @@ public sealed class SmokeScenario : IDevnetScenario
     }
 
     private void Expect(string party, BigInteger delta) => _expected[party] = _expected.GetValueOrDefault(party) + delta;
-
-    private static string AfterColon(IReadOnlyList<string> lines, string prefix)
-    {
-        var line = lines.FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))
-            ?? throw new ScenarioCheckException($"`sxl vendor cards generate` printed no '{prefix}' line");
-        return line[(line.LastIndexOf(": ", StringComparison.Ordinal) + 2)..].Trim();
-    }
 
     private static bool Same(IReadOnlyList<string> got, IReadOnlyList<string> sent) =>
         got.Count == sent.Count && got.Zip(sent).All(p => string.Equals(p.First, p.Second, StringComparison.Ordinal));
