@@ -25,8 +25,5 @@ internal enum Verdict
 /// <summary>One case as it went: where it went, what was mutated, what came back and the verdict.</summary>
 internal sealed record CaseResult(string Endpoint, string Mutation, string Answer, Verdict Verdict)
 {
-    /// <summary>Batches the clearing house recorded for this case (signed batches of bad tokens: recorded, nothing accepted).</summary>
-    public int RecordedBatches { get; init; }
-
     public bool IsFinding => Verdict is Verdict.Untyped or Verdict.Hang or Verdict.Leak;
 }

@@ -12,8 +12,8 @@ namespace SimpleXLedger.Devnet.Audit.Fuzz;
 /// <summary>
 /// clearing.proto's Redeem: batches signed by the fuzzer's operator carrying tokens that pay nothing (spent, mutated,
 /// noise, too long), too many tokens, the recorded batch replayed exactly and under its id with another body, and
-/// signatures, keys and ids broken. A signed batch of bad tokens is recorded with nothing accepted (its receipt says
-/// so): the case counts it, so the digest expects exactly that many more batches and not one more accepted token.
+/// signatures, keys and ids broken. A signed batch of bad tokens accepts nothing and so leaves no row: the digest
+/// expects the clearing house's state (its batches included) not to change at all.
 /// </summary>
 internal sealed class ClearingRedeemFamily : IFuzzFamily
 {

@@ -52,7 +52,7 @@ internal sealed class FuzzContext
     public FuzzFixture Fixture { get; }
 
     /// <summary>A gRPC answer judged: Unknown, Internal, a missing status or a dropped call are untyped; the rest typed.</summary>
-    public CaseResult Grpc(string endpoint, string mutation, WireAnswer answer, bool mayDrop = false, int recordedBatches = 0)
+    public CaseResult Grpc(string endpoint, string mutation, WireAnswer answer, bool mayDrop = false)
     {
         ArgumentNullException.ThrowIfNull(answer);
         if (answer.TimedOut)
@@ -82,7 +82,7 @@ internal sealed class FuzzContext
         var name = Enum.IsDefined(status) ? status.ToString() : code.ToString(CultureInfo.InvariantCulture);
         return status switch
         {
-            StatusCode.OK => new CaseResult(endpoint, mutation, "OK", Verdict.Accepted) { RecordedBatches = recordedBatches },
+            StatusCode.OK => new CaseResult(endpoint, mutation, "OK", Verdict.Accepted),
             StatusCode.Unknown or StatusCode.Internal => new CaseResult(endpoint, mutation, $"{name}: {answer.GrpcMessage}", Verdict.Untyped),
             _ when !Enum.IsDefined(status) => new CaseResult(endpoint, mutation, $"status {name}", Verdict.Untyped),
             _ => new CaseResult(endpoint, mutation, answer.Reason is { Length: > 0 } r ? $"{name} ({r})" : name, Verdict.Refused),
