@@ -124,9 +124,9 @@ public sealed class NotYetAnchoredTokenTests(TokenFixture tokens) : IClassFixtur
         Assert.DoesNotContain(log.Lines, l => l.Contains("operator's loss", StringComparison.Ordinal));
 
         // The key's window closes with the token still not anchored: it can never be redeemed, so it leaves the outbox.
+        // Waited for by the write-off itself, not by one more "later" answer: the round answered just before the clock
+        // moved may be the one that writes it off, and then no round follows (failed once in CI that way).
         source.At(chainTime.AddDays(1));
-        var answered = redeemer.LaterAnswers;
-        await redeemer.WaitForLaterAnswersAsync(answered + 1, TimeSpan.FromSeconds(60));
         await WaitForAsync(() => log.Lines.Any(l => l.Contains("1 of 1 tokens credited while the redeemer was down were refused (the operator's loss)", StringComparison.Ordinal)));
         Assert.Empty(redeemer.Accepted);
     }
