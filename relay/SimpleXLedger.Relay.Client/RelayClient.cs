@@ -4,7 +4,8 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using NSec.Cryptography;
-using SimpleXLedger.Hosting.Tls;
+using SimpleXLedger.Net;
+using SimpleXLedger.Net.Tls;
 using SimpleXLedger.Protos.Relay;
 using GrpcRelay = SimpleXLedger.Protos.Relay.Relay;
 
@@ -28,7 +29,7 @@ public sealed class RelayClient : IAsyncDisposable, IDisposable
     private readonly PinnedFingerprintCheck _pin;
     private HelloReply _hello = new();
 
-    private RelayClient(RelayAddress address, GrpcChannel channel, PinnedFingerprintCheck pin)
+    private RelayClient(PinnedAddress address, GrpcChannel channel, PinnedFingerprintCheck pin)
     {
         Address = address;
         _channel = channel;
@@ -36,7 +37,7 @@ public sealed class RelayClient : IAsyncDisposable, IDisposable
         Grpc = new GrpcRelay.RelayClient(channel);
     }
 
-    public RelayAddress Address { get; }
+    public PinnedAddress Address { get; }
 
     /// <summary>The generated client, for tests that send raw transmissions.</summary>
     public GrpcRelay.RelayClient Grpc { get; }
@@ -45,7 +46,7 @@ public sealed class RelayClient : IAsyncDisposable, IDisposable
 
     public Limits Limits => _hello.Limits ?? new Limits();
 
-    public static async Task<RelayClient> ConnectAsync(RelayAddress address, CancellationToken cancellationToken = default)
+    public static async Task<RelayClient> ConnectAsync(PinnedAddress address, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(address);
         var pin = new PinnedFingerprintCheck(new PinnedCertificateValidator(address.Fingerprint));

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Diagnostics.CodeAnalysis;
+using SimpleXLedger.Net;
 
 namespace SimpleXLedger.Relay.Client;
 
@@ -8,7 +9,7 @@ namespace SimpleXLedger.Relay.Client;
 /// recipient secured the queue with a key it made for the sender) that sender key's seed, after '#'
 /// as SimpleX puts keys in the fragment: <c>sxl://fp@host:port/send/&lt;sender id&gt;#&lt;sender key&gt;</c>.
 /// </summary>
-public sealed record SenderLink(RelayAddress Relay, byte[] SenderId, byte[]? SenderKeySeed)
+public sealed record SenderLink(PinnedAddress Relay, byte[] SenderId, byte[]? SenderKeySeed)
 {
     private const string Path = "/send/";
 
@@ -27,7 +28,7 @@ public sealed record SenderLink(RelayAddress Relay, byte[] SenderId, byte[]? Sen
         }
 
         var at = text.IndexOf(Path, StringComparison.Ordinal);
-        if (at <= 0 || !RelayAddress.TryParse(text[..at], out var relay, out _))
+        if (at <= 0 || !PinnedAddress.TryParse(text[..at], out var relay, out _))
         {
             return false;
         }

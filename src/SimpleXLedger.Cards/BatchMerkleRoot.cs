@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using Nethereum.Util;
-using SimpleXLedger.Chain.Merkle;
+using SimpleXLedger.Merkle;
 
 namespace SimpleXLedger.Cards;
 

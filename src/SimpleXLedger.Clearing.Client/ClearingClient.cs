@@ -3,7 +3,8 @@ using System.Security.Cryptography;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using SimpleXLedger.Hosting.Tls;
+using SimpleXLedger.Net;
+using SimpleXLedger.Net.Tls;
 using SimpleXLedger.Protos.Clearing;
 
 namespace SimpleXLedger.Clearing.Client;
@@ -29,7 +30,7 @@ public sealed class ClearingClient : IDisposable
     private readonly PinnedCertificateValidator _pin;
     private readonly ClearingHouse.ClearingHouseClient _grpc;
 
-    private ClearingClient(ClearingAddress address, GrpcChannel channel, PinnedCertificateValidator pin, Info info)
+    private ClearingClient(PinnedAddress address, GrpcChannel channel, PinnedCertificateValidator pin, Info info)
     {
         Address = address;
         _channel = channel;
@@ -38,7 +39,7 @@ public sealed class ClearingClient : IDisposable
         Info = info;
     }
 
-    public ClearingAddress Address { get; }
+    public PinnedAddress Address { get; }
 
     /// <summary>What GetInfo said at connect time (identity, receipts' signer, ledger, limits).</summary>
     public Info Info { get; private set; }
@@ -48,7 +49,7 @@ public sealed class ClearingClient : IDisposable
     /// <summary>The generated client, for tests that send raw requests.</summary>
     public ClearingHouse.ClearingHouseClient Grpc => _grpc;
 
-    public static async Task<ClearingClient> ConnectAsync(ClearingAddress address, CancellationToken cancellationToken = default)
+    public static async Task<ClearingClient> ConnectAsync(PinnedAddress address, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(address);
         var pin = new PinnedCertificateValidator(address.Fingerprint);

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SimpleXLedger.Net;
 using SimpleXLedger.Protos.Clearing;
 using SimpleXLedger.Relay.Metering.Tokens;
 
@@ -10,7 +11,7 @@ namespace SimpleXLedger.Clearing.Client;
 /// <summary>How a relay talks to its clearing house.</summary>
 public sealed record ClearingRedeemerOptions
 {
-    public required ClearingAddress Address { get; init; }
+    public required PinnedAddress Address { get; init; }
 
     /// <summary>How long the first token of a batch waits for others (tokens from many queues share one call).</summary>
     public TimeSpan BatchWindow { get; init; } = TimeSpan.FromMilliseconds(5);

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
+using SimpleXLedger.Net;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Wallet.Spending;
@@ -20,7 +21,7 @@ public sealed partial class UserWallet
     /// and its token: calling again asks for it with the same key and token, and a relay that made it answers with that
     /// queue without charging again.
     /// </summary>
-    public async Task<WalletQueue> CreateQueueAsync(RelayAddress relay, string? name = null, string? password = null, CancellationToken cancellationToken = default)
+    public async Task<WalletQueue> CreateQueueAsync(PinnedAddress relay, string? name = null, string? password = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(relay);
         var queue = Mutate((s, c) =>
@@ -201,7 +202,7 @@ public sealed partial class UserWallet
         var messages = new List<ReceivedMessage>();
         try
         {
-            await using var lease = await ConnectAsync(RelayAddress.Parse(queue.Relay), RelayUse.Receive, queue.Name, cancellationToken);
+            await using var lease = await ConnectAsync(PinnedAddress.Parse(queue.Relay), RelayUse.Receive, queue.Name, cancellationToken);
             using var key = RelayProtocol.ImportKey(queue.RecipientKey);
             while (messages.Count < max && await lease.Client.GetAsync(queue.RecipientId, key, cancellationToken) is { } delivery)
             {
@@ -247,7 +248,7 @@ public sealed partial class UserWallet
 
         try
         {
-            await using var lease = await ConnectAsync(RelayAddress.Parse(queue.Relay), RelayUse.Receive, queue.Name, cancellationToken);
+            await using var lease = await ConnectAsync(PinnedAddress.Parse(queue.Relay), RelayUse.Receive, queue.Name, cancellationToken);
             using var key = RelayProtocol.ImportKey(queue.RecipientKey);
             var info = await lease.Client.InfoAsync(queue.RecipientId, key, cancellationToken);
             RecordBalance(queue.Id, info.Balance);
@@ -300,7 +301,7 @@ public sealed partial class UserWallet
             : throw new WalletException(WalletError.UnknownQueue, $"no active queue named {queueName} in this wallet");
     }
 
-    internal Task<RelayLease> ConnectAsync(RelayAddress relay, RelayUse use, string? queue, CancellationToken cancellationToken) =>
+    internal Task<RelayLease> ConnectAsync(PinnedAddress relay, RelayUse use, string? queue, CancellationToken cancellationToken) =>
         _relays.ConnectAsync(relay, use, queue, cancellationToken);
 
     /// <summary>Reserves one available token (fetching just in time when the policy does not prefetch).</summary>

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using SimpleXLedger.Cards;
-using SimpleXLedger.Hosting.Crash;
+using SimpleXLedger.Net.Crash;
 using SimpleXLedger.Tokens;
 using SimpleXLedger.Wallet.Issuance;
 using SimpleXLedger.Wallet.Storage;

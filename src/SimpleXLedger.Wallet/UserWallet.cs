@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using SimpleXLedger.Net;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Wallet.Spending;
 using SimpleXLedger.Wallet.Storage;
@@ -257,7 +258,7 @@ public sealed partial class UserWallet : IAsyncDisposable, IDisposable
             s.TopUps.Values.Where(t => t.QueueId == q.Id).Select(t => (DateTimeOffset?)DateTimeOffset.FromUnixTimeMilliseconds(t.DueAt)).FirstOrDefault()))];
 
     internal static SenderLink? LinkOf(QueueRecord q) =>
-        q.SenderId is { } senderId && RelayAddress.TryParse(q.Relay, out var relay, out _) ? new SenderLink(relay, senderId, q.SenderKey) : null;
+        q.SenderId is { } senderId && PinnedAddress.TryParse(q.Relay, out var relay, out _) ? new SenderLink(relay, senderId, q.SenderKey) : null;
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 

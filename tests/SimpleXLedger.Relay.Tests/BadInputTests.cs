@@ -1,7 +1,7 @@
 using System.Net;
 using Google.Protobuf;
 using Grpc.Net.Client;
-using SimpleXLedger.Hosting.Tls;
+using SimpleXLedger.Net.Tls;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Hosting;

@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using SimpleXLedger.Hosting.Crash;
+using SimpleXLedger.Net;
+using SimpleXLedger.Net.Crash;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Tests.Support;
@@ -31,12 +32,12 @@ public sealed class CrashTests(TokenFixture tokens) : IClassFixture<TokenFixture
         return args;
     }
 
-    private async Task<(ChildProcess Process, RelayAddress Address)> StartRelayAsync(string data, int port, string? crashAt = null)
+    private async Task<(ChildProcess Process, PinnedAddress Address)> StartRelayAsync(string data, int port, string? crashAt = null)
     {
         var env = new Dictionary<string, string?> { [CrashPoint.EnvironmentVariable] = crashAt };
         var process = ChildProcess.Start("dotnet", ServeArguments(data, port), env);
         var line = await process.WaitForLineAsync(l => l.StartsWith("sxl://", StringComparison.Ordinal), TimeSpan.FromSeconds(60));
-        return (process, RelayAddress.Parse(line));
+        return (process, PinnedAddress.Parse(line));
     }
 
     [Theory]

@@ -1,3 +1,4 @@
+using SimpleXLedger.Net;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Hosting;
@@ -23,7 +24,7 @@ public sealed class CreateRetryTests(TokenFixture tokens) : IClassFixture<TokenF
         using var key = RelayProtocol.NewKey();
         var payment = tokens.Mint();
         QueueCreated first;
-        RelayAddress address;
+        PinnedAddress address;
         await using (var relay = await Relays.StartAsync(options, services: new RelayServices().Add<ITokenRedeemer>(redeemer)))
         {
             address = relay.Address;

@@ -1,4 +1,5 @@
 using System.Text;
+using SimpleXLedger.Net;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Tests.Support;
 
@@ -53,7 +54,7 @@ public sealed class DurabilityTests
         using var recipientKey = RelayProtocol.NewKey();
         using var senderKey = RelayProtocol.NewKey();
         byte[] rid, sid;
-        RelayAddress firstAddress;
+        PinnedAddress firstAddress;
         await using (var relay = await Relays.StartAsync(options))
         {
             firstAddress = relay.Address;

@@ -7,8 +7,9 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SimpleXLedger.Hosting.BadInput;
-using SimpleXLedger.Hosting.Tls;
 using SimpleXLedger.Hosting.Tracing;
+using SimpleXLedger.Net;
+using SimpleXLedger.Net.Tls;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Metering.Loading;
 using SimpleXLedger.Relay.Queues;
@@ -25,7 +26,7 @@ public sealed class RelayServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _sweeper;
 
-    private RelayServer(WebApplication app, RelayEngine engine, RelayAddress address, SessionRegistry sessions, TimeProvider time, TimeSpan sweepInterval)
+    private RelayServer(WebApplication app, RelayEngine engine, PinnedAddress address, SessionRegistry sessions, TimeProvider time, TimeSpan sweepInterval)
     {
         _app = app;
         Engine = engine;
@@ -35,7 +36,7 @@ public sealed class RelayServer : IAsyncDisposable
     }
 
     /// <summary>The relay's pinned address, <c>sxl://fingerprint@host:port</c>.</summary>
-    public RelayAddress Address { get; }
+    public PinnedAddress Address { get; }
 
     internal RelayEngine Engine { get; }
 
@@ -122,7 +123,7 @@ public sealed class RelayServer : IAsyncDisposable
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(bound).Port;
         var host = options.PublicHost ?? (options.Listen.Address.Equals(IPAddress.Any) ? "127.0.0.1" : options.Listen.Address.ToString());
-        return new RelayServer(app, engine, new RelayAddress(fingerprint, host, port), sessions, time, options.SweepInterval);
+        return new RelayServer(app, engine, new PinnedAddress(fingerprint, host, port), sessions, time, options.SweepInterval);
     }
 
     /// <summary>Expires messages and charges storage now (tests move a fake clock, then call this).</summary>

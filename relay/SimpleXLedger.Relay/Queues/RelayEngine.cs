@@ -5,7 +5,7 @@ using Google.Protobuf;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using NSec.Cryptography;
-using SimpleXLedger.Hosting.Crash;
+using SimpleXLedger.Net.Crash;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Metering;

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
-using SimpleXLedger.Hosting.Crash;
+using SimpleXLedger.Net.Crash;
 
 namespace SimpleXLedger.Relay.Storage;
 

@@ -1,6 +1,7 @@
 using System.Numerics;
 using Nethereum.Hex.HexConvertors.Extensions;
 using Nethereum.Util;
+using SimpleXLedger.Merkle;
 
 namespace SimpleXLedger.Chain.Merkle;
 

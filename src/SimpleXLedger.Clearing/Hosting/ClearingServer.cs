@@ -1,4 +1,5 @@
 using System.Net;
+using Mediator;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -6,7 +7,6 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Mediator;
 using SimpleXLedger.Clearing.Client;
 using SimpleXLedger.Clearing.Epochs;
 using SimpleXLedger.Clearing.Maintenance;
@@ -14,8 +14,9 @@ using SimpleXLedger.Clearing.Receipts;
 using SimpleXLedger.Clearing.Registry;
 using SimpleXLedger.Clearing.Storage;
 using SimpleXLedger.Hosting.BadInput;
-using SimpleXLedger.Hosting.Tls;
 using SimpleXLedger.Hosting.Tracing;
+using SimpleXLedger.Net;
+using SimpleXLedger.Net.Tls;
 
 namespace SimpleXLedger.Clearing.Hosting;
 
@@ -38,7 +39,7 @@ public sealed class ClearingServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _maintenance;
 
-    private ClearingServer(WebApplication app, ClearingAddress address, ClearingSettings settings)
+    private ClearingServer(WebApplication app, PinnedAddress address, ClearingSettings settings)
     {
         _app = app;
         Address = address;
@@ -46,7 +47,7 @@ public sealed class ClearingServer : IAsyncDisposable
     }
 
     /// <summary>The pinned address, <c>sxl://fingerprint@host:port</c>.</summary>
-    public ClearingAddress Address { get; }
+    public PinnedAddress Address { get; }
 
     public IServiceProvider Services => _app.Services;
 
@@ -126,7 +127,7 @@ public sealed class ClearingServer : IAsyncDisposable
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             var port = new Uri(bound).Port;
             var host = endpoint.PublicHost ?? (endpoint.Grpc.Address.Equals(IPAddress.Any) ? "127.0.0.1" : endpoint.Grpc.Address.ToString());
-            return new ClearingServer(app, new ClearingAddress(fingerprint, host, port), settings);
+            return new ClearingServer(app, new PinnedAddress(fingerprint, host, port), settings);
         }
         catch
         {

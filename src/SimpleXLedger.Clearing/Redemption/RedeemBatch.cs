@@ -9,7 +9,7 @@ using SimpleXLedger.Clearing.Pipeline;
 using SimpleXLedger.Clearing.Receipts;
 using SimpleXLedger.Clearing.Registry;
 using SimpleXLedger.Clearing.Storage;
-using SimpleXLedger.Hosting.Crash;
+using SimpleXLedger.Net.Crash;
 using SimpleXLedger.Tokens;
 
 namespace SimpleXLedger.Clearing.Redemption;

@@ -7,7 +7,7 @@ using SimpleXLedger.Chain.Services;
 using SimpleXLedger.Clearing.Epochs;
 using SimpleXLedger.Clearing.Registry;
 using SimpleXLedger.Clearing.Storage;
-using SimpleXLedger.Hosting.Crash;
+using SimpleXLedger.Net.Crash;
 
 namespace SimpleXLedger.Clearing.Settlement;
 

@@ -5,7 +5,8 @@ using SimpleXLedger.Chain.Accounts;
 using SimpleXLedger.Chain.Merkle;
 using SimpleXLedger.Chain.Services;
 using SimpleXLedger.Clearing.Client;
-using SimpleXLedger.Clearing.Client.Payouts;
+using SimpleXLedger.Net;
+using SimpleXLedger.Operator.Payouts;
 
 namespace SimpleXLedger.Cli.Commands;
 
@@ -26,7 +27,7 @@ internal static class ClaimCommands
         };
         command.SetAction(async (parse, ct) =>
         {
-            if (!ClearingAddress.TryParse(parse.GetValue(clearing), out var address, out var addressError) || !ClearingProtocol.IsAddress(parse.GetValue(payee)!))
+            if (!PinnedAddress.TryParse(parse.GetValue(clearing), out var address, out var addressError) || !ClearingProtocol.IsAddress(parse.GetValue(payee)!))
             {
                 await Console.Error.WriteLineAsync($"error: {addressError ?? "--payee must be an address"}");
                 return ExitCodes.Usage;

@@ -1,4 +1,5 @@
 using SimpleXLedger.Clearing.Client;
+using SimpleXLedger.Net;
 using SimpleXLedger.Relay.Hosting;
 using SimpleXLedger.Relay.Metering.Tokens;
 
@@ -36,7 +37,7 @@ internal sealed class ClearingRedeemerFactory : IAsyncDisposable
             return Task.FromResult(new ClearingRedeemerFactory(null, null, operatorKey is null ? null : "--operator-key is only used with --clearing"));
         }
 
-        if (!ClearingAddress.TryParse(clearing, out var address, out var addressError))
+        if (!PinnedAddress.TryParse(clearing, out var address, out var addressError))
         {
             return Task.FromResult(new ClearingRedeemerFactory(null, null, $"--clearing: {addressError}"));
         }

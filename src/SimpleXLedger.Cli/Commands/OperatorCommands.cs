@@ -3,6 +3,7 @@ using Nethereum.Hex.HexConvertors.Extensions;
 using Nethereum.Signer;
 using SimpleXLedger.Chain.Accounts;
 using SimpleXLedger.Clearing.Client;
+using SimpleXLedger.Net;
 
 namespace SimpleXLedger.Cli.Commands;
 
@@ -32,7 +33,7 @@ internal static class OperatorCommands
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            if (!ClearingAddress.TryParse(parse.GetValue(clearing), out var address, out var addressError))
+            if (!PinnedAddress.TryParse(parse.GetValue(clearing), out var address, out var addressError))
             {
                 await Console.Error.WriteLineAsync($"error: --clearing: {addressError}");
                 return ExitCodes.Usage;

@@ -6,7 +6,8 @@ using Microsoft.Extensions.Logging;
 using SimpleXLedger.Chain.Accounts;
 using SimpleXLedger.Chain.Services;
 using SimpleXLedger.Clearing.Client;
-using SimpleXLedger.Clearing.Client.Payouts;
+using SimpleXLedger.Net;
+using SimpleXLedger.Operator.Payouts;
 using Spectre.Console;
 
 namespace SimpleXLedger.Cli.Commands;
@@ -152,7 +153,7 @@ internal static class OperatorPayoutCommands
 
     private static async Task<int> RunAsync(ParseResult parse, Common o, Func<PayoutWatcher, ILogger, Task<int>> body)
     {
-        if (!ClearingAddress.TryParse(parse.GetValue(o.Clearing), out var address, out var addressError))
+        if (!PinnedAddress.TryParse(parse.GetValue(o.Clearing), out var address, out var addressError))
         {
             await Console.Error.WriteLineAsync($"error: --clearing: {addressError}");
             return ExitCodes.Usage;

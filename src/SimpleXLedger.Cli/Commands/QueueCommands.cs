@@ -2,9 +2,10 @@ using System.Buffers.Text;
 using System.CommandLine;
 using System.Text;
 using System.Text.Json;
-using SimpleXLedger.Hosting.Tls;
-using Delivery = SimpleXLedger.Protos.Relay.Delivery;
+using SimpleXLedger.Net;
+using SimpleXLedger.Net.Tls;
 using SimpleXLedger.Relay.Client;
+using Delivery = SimpleXLedger.Protos.Relay.Delivery;
 
 namespace SimpleXLedger.Cli.Commands;
 
@@ -34,7 +35,7 @@ internal static class QueueCommands
         var command = new Command("create", "Create a queue; writes the queue file and prints the sender link to give the sender.") { relay, output, password, token };
         command.SetAction(async (parse, ct) =>
         {
-            if (!RelayAddress.TryParse(parse.GetValue(relay), out var address, out var error))
+            if (!PinnedAddress.TryParse(parse.GetValue(relay), out var address, out var error))
             {
                 return Usage(error);
             }
@@ -221,7 +222,7 @@ internal static class QueueCommands
         return command;
     }
 
-    private static bool TryReadQueue(FileInfo file, out QueueFile queue, out RelayAddress address, out byte[] recipientId, out byte[] seed, out string error)
+    private static bool TryReadQueue(FileInfo file, out QueueFile queue, out PinnedAddress address, out byte[] recipientId, out byte[] seed, out string error)
     {
         queue = null!;
         address = null!;
@@ -230,7 +231,7 @@ internal static class QueueCommands
         try
         {
             queue = JsonSerializer.Deserialize<QueueFile>(File.ReadAllBytes(file.FullName)) ?? throw new JsonException();
-            if (!RelayAddress.TryParse(queue.Relay, out var parsed, out error))
+            if (!PinnedAddress.TryParse(queue.Relay, out var parsed, out error))
             {
                 return false;
             }

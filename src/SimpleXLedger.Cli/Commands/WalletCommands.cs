@@ -2,14 +2,15 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Spectre.Console;
 using SimpleXLedger.Chain.Accounts;
 using SimpleXLedger.Chain.Services;
+using SimpleXLedger.Net;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Wallet;
 using SimpleXLedger.Wallet.Issuance;
 using SimpleXLedger.Wallet.Spending;
 using SimpleXLedger.Wallet.Storage;
+using Spectre.Console;
 
 namespace SimpleXLedger.Cli.Commands;
 
@@ -374,7 +375,7 @@ internal static class WalletCommands
         var command = new Command("create", "Create a queue, paid with one token when the relay charges; prints the sender link to give your contact.") { relay, name, password };
         command.SetAction(async (parse, ct) =>
         {
-            if (!RelayAddress.TryParse(parse.GetValue(relay), out var address, out var error))
+            if (!PinnedAddress.TryParse(parse.GetValue(relay), out var address, out var error))
             {
                 return Usage(error);
             }
@@ -685,7 +686,7 @@ internal static class WalletCommands
         }
     }
 
-    private static string Host(string relay) => RelayAddress.TryParse(relay, out var address, out _) ? $"{address.Host}:{address.Port}" : relay;
+    private static string Host(string relay) => PinnedAddress.TryParse(relay, out var address, out _) ? $"{address.Host}:{address.Port}" : relay;
 
     private static string Until(UserWallet wallet, DateTimeOffset due)
     {

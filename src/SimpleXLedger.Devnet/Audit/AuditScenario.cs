@@ -6,6 +6,7 @@ using SimpleXLedger.Devnet.Audit.Soak;
 using SimpleXLedger.Devnet.Network;
 using SimpleXLedger.Devnet.Scenarios;
 using SimpleXLedger.Hosting.Tracing;
+using SimpleXLedger.Net;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Wallet;
 using SimpleXLedger.Wallet.Issuance;
@@ -264,7 +265,7 @@ public sealed partial class AuditScenario : IDevnetScenario
                 {
                     try
                     {
-                        await user.Wallet.CreateQueueAsync(RelayAddress.Parse(user.Relay), "inbox", cancellationToken: ct);
+                        await user.Wallet.CreateQueueAsync(PinnedAddress.Parse(user.Relay), "inbox", cancellationToken: ct);
                     }
                     catch (TokensTooYoungException young)
                     {

@@ -7,10 +7,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SimpleXLedger.Hosting.BadInput;
-using SimpleXLedger.Hosting.Tls;
 using SimpleXLedger.Hosting.Tracing;
 using SimpleXLedger.Issuer.Ledger;
 using SimpleXLedger.Issuer.Storage;
+using SimpleXLedger.Net.Tls;
 
 namespace SimpleXLedger.Issuer.Hosting;
 

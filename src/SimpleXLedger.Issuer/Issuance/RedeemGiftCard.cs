@@ -4,9 +4,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Mediator;
 using SimpleXLedger.Cards;
-using SimpleXLedger.Hosting.Crash;
 using SimpleXLedger.Issuer.Keys;
 using SimpleXLedger.Issuer.Pipeline;
+using SimpleXLedger.Net.Crash;
 using SimpleXLedger.Tokens;
 
 namespace SimpleXLedger.Issuer.Issuance;

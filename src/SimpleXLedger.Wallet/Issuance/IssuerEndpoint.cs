@@ -1,5 +1,5 @@
 using System.Net;
-using SimpleXLedger.Hosting.Tls;
+using SimpleXLedger.Net.Tls;
 using SimpleXLedger.Tokens;
 
 namespace SimpleXLedger.Wallet.Issuance;

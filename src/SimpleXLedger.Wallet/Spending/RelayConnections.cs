@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using SimpleXLedger.Net;
 using SimpleXLedger.Relay.Client;
 
 namespace SimpleXLedger.Wallet.Spending;
@@ -35,7 +36,7 @@ public interface IRelayConnector
     /// <param name="use">What the connection is for.</param>
     /// <param name="queue">The wallet's queue it serves (its local name), when there is one.</param>
     /// <param name="cancellationToken">Cancels the connect.</param>
-    Task<RelayLease> ConnectAsync(RelayAddress relay, RelayUse use, string? queue, CancellationToken cancellationToken);
+    Task<RelayLease> ConnectAsync(PinnedAddress relay, RelayUse use, string? queue, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -46,7 +47,7 @@ public sealed class FreshRelayConnections : IRelayConnector
 {
     public static FreshRelayConnections Instance { get; } = new();
 
-    public async Task<RelayLease> ConnectAsync(RelayAddress relay, RelayUse use, string? queue, CancellationToken cancellationToken)
+    public async Task<RelayLease> ConnectAsync(PinnedAddress relay, RelayUse use, string? queue, CancellationToken cancellationToken)
     {
         var client = await RelayClient.ConnectAsync(relay, cancellationToken);
         return new RelayLease(client, client.DisposeAsync);
@@ -58,7 +59,7 @@ public sealed class SharedRelayConnections : IRelayConnector, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<RelayClient>>> _clients = new(StringComparer.Ordinal);
 
-    public async Task<RelayLease> ConnectAsync(RelayAddress relay, RelayUse use, string? queue, CancellationToken cancellationToken)
+    public async Task<RelayLease> ConnectAsync(PinnedAddress relay, RelayUse use, string? queue, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(relay);
         var lazy = _clients.GetOrAdd(relay.ToString(), _ => new Lazy<Task<RelayClient>>(() => RelayClient.ConnectAsync(relay, CancellationToken.None)));

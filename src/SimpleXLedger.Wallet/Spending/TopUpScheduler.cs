@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
-using SimpleXLedger.Hosting.Crash;
+using SimpleXLedger.Net;
+using SimpleXLedger.Net.Crash;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Wallet.Storage;
@@ -261,7 +262,7 @@ public sealed class TopUpScheduler
         try
         {
             // Its own connection: a new TLS session that carries this queue's payment and nothing else.
-            await using var lease = await _wallet.ConnectAsync(RelayAddress.Parse(plan.Queue.Relay), RelayUse.TopUp, plan.Queue.Name, cancellationToken);
+            await using var lease = await _wallet.ConnectAsync(PinnedAddress.Parse(plan.Queue.Relay), RelayUse.TopUp, plan.Queue.Name, cancellationToken);
             using var key = RelayProtocol.ImportKey(plan.Queue.RecipientKey);
             foreach (var token in plan.Tokens)
             {

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Nethereum.Hex.HexConvertors.Extensions;
 using Nethereum.Util;
 using SimpleXLedger.Chain.Merkle;
+using SimpleXLedger.Merkle;
 using SimpleXLedger.Testing;
 
 namespace SimpleXLedger.Chain.Tests.Merkle;

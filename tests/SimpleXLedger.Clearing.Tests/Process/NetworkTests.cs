@@ -4,6 +4,7 @@ using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Clearing.Client;
 using SimpleXLedger.Clearing.Storage;
 using SimpleXLedger.Clearing.Tests.Support;
+using SimpleXLedger.Net;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Testing;
@@ -83,7 +84,7 @@ public sealed class NetworkTests
         Assert.Equal(3, await db.PayeeEpochs.SumAsync(p => p.Accepted));
     }
 
-    private static async Task<string> RegisterAsync(ClearingProcess clearing, ClearingAddress address, string name, DevAccount payee)
+    private static async Task<string> RegisterAsync(ClearingProcess clearing, PinnedAddress address, string name, DevAccount payee)
     {
         var operatorKey = Path.Combine(clearing.Directory, $"operator-{name}.key");
         var payeeKey = ClearingProcess.WriteKeyFile(Path.Combine(clearing.Directory, $"payee-{name}.key"), payee);
@@ -93,7 +94,7 @@ public sealed class NetworkTests
     }
 
     /// <summary>Creates a queue paid with the token; null when created, else the relay's error code.</summary>
-    private static async Task<ErrorCode?> TryCreateQueueAsync(RelayAddress relay, byte[] token)
+    private static async Task<ErrorCode?> TryCreateQueueAsync(PinnedAddress relay, byte[] token)
     {
         await using var client = await RelayClient.ConnectAsync(relay);
         using var recipient = Key.Create(SignatureAlgorithm.Ed25519);

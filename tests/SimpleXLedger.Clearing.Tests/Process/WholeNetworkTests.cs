@@ -8,6 +8,7 @@ using SimpleXLedger.Chain.Receipts;
 using SimpleXLedger.Chain.Services;
 using SimpleXLedger.Clearing.Client;
 using SimpleXLedger.Clearing.Tests.Support;
+using SimpleXLedger.Net;
 using SimpleXLedger.Protos.Issuer;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
@@ -155,7 +156,7 @@ public sealed class WholeNetworkTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private sealed record RelayUnderTest(RelayAddress Address, string Payee, string ReceiptLog);
+    private sealed record RelayUnderTest(PinnedAddress Address, string Payee, string ReceiptLog);
 
     private static ChildProcess Start(List<ChildProcess> processes, params string[] args)
     {
@@ -179,7 +180,7 @@ public sealed class WholeNetworkTests(ITestOutputHelper output) : IDisposable
             "--metering", "tokens", "--devnet", "--rpc", rpcUrl, "--ledger", ledger,
             "--metering-setting", $"issuerName={IssuerName}",
             "--clearing", clearingAddress, "--operator-key", operatorKey);
-        var address = RelayAddress.Parse((await relay.WaitForLineAsync(l => l.StartsWith("sxl://", StringComparison.Ordinal), StepTimeout)).Trim());
+        var address = PinnedAddress.Parse((await relay.WaitForLineAsync(l => l.StartsWith("sxl://", StringComparison.Ordinal), StepTimeout)).Trim());
         return new RelayUnderTest(address, payee.Address, Path.Combine(data, ReceiptLog.DefaultFileName));
     }
 
@@ -263,7 +264,7 @@ public sealed class WholeNetworkTests(ITestOutputHelper output) : IDisposable
     /// relay that could not reach the clearing house in time (a loaded machine) answers Unavailable and records
     /// nothing, so the same payment is offered again, as a client would; any other answer is final.
     /// </summary>
-    private static async Task<ErrorCode?> PayAsync(RelayAddress relay, byte[] token)
+    private static async Task<ErrorCode?> PayAsync(PinnedAddress relay, byte[] token)
     {
         using var deadline = new CancellationTokenSource(StepTimeout);
         while (true)

@@ -5,12 +5,12 @@ using SimpleXLedger.Chain.Contracts;
 using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Chain.Services;
 using SimpleXLedger.Clearing.Client;
-using SimpleXLedger.Clearing.Client.Payouts;
 using SimpleXLedger.Clearing.Epochs;
 using SimpleXLedger.Clearing.Receipts;
 using SimpleXLedger.Clearing.Registry;
 using SimpleXLedger.Clearing.Settlement;
 using SimpleXLedger.Clearing.Tests.Support;
+using SimpleXLedger.Operator.Payouts;
 
 namespace SimpleXLedger.Clearing.Tests.Settlement;
 

@@ -4,6 +4,7 @@ using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Clearing.Client;
 using SimpleXLedger.Clearing.Settlement;
 using SimpleXLedger.Clearing.Tests.Support;
+using SimpleXLedger.Net;
 using SimpleXLedger.Testing;
 
 namespace SimpleXLedger.Clearing.Tests.Settlement;
@@ -35,7 +36,7 @@ public sealed class SettlementProcessTests(AnvilFixture anvil)
                     "--ledger", chain.Deployment.Ledger, "--key", clearingKey, "--devnet", "--epoch-seconds", "600", "--issuer-name", TestTokens.IssuerName, "--registry-max-age-ms", "0"],
                 new Dictionary<string, string?> { [SettlementFault.EnvironmentVariable] = "underpay:" + DevAccounts.OperatorA.Address });
             var line = await serve.WaitForLineAsync(l => l.StartsWith("sxl://", StringComparison.Ordinal), Wait);
-            Assert.True(ClearingAddress.TryParse(line, out var address, out _));
+            Assert.True(PinnedAddress.TryParse(line, out var address, out _));
 
             // The operator registers and its relay redeems 4 tokens; the receipt goes where a relay keeps it.
             var receipts = Path.Combine(directory, ReceiptLog.DefaultFileName);
@@ -165,7 +166,7 @@ public sealed class SettlementProcessTests(AnvilFixture anvil)
     }
 
     /// <summary>Registers the payee's new operator key and redeems pool tokens [start, start + count) as its relay, keeping the receipt.</summary>
-    private static async Task<ulong> RedeemAsync(ClearingAddress address, DevAccount payee, int start, int count, string? receipts, ChainSetup chain)
+    private static async Task<ulong> RedeemAsync(PinnedAddress address, DevAccount payee, int start, int count, string? receipts, ChainSetup chain)
     {
         using var key = OperatorKey.Generate();
         using var client = await ClearingClient.ConnectAsync(address);

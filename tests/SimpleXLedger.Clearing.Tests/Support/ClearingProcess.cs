@@ -2,6 +2,7 @@ using System.Globalization;
 using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Clearing.Client;
 using SimpleXLedger.Clearing.Registry;
+using SimpleXLedger.Net;
 using SimpleXLedger.Testing;
 
 namespace SimpleXLedger.Clearing.Tests.Support;
@@ -29,7 +30,7 @@ public sealed class ClearingProcess : IAsyncDisposable
 
     public ChildProcess? Process { get; private set; }
 
-    public ClearingAddress? Address { get; private set; }
+    public PinnedAddress? Address { get; private set; }
 
     public static ClearingProcess Create(IEnumerable<RegisteredKey> keys, IEnumerable<string>? extra = null)
     {
@@ -62,12 +63,12 @@ public sealed class ClearingProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the process (with <c>SXL_CRASH_AT</c> when given) and waits for its address line.</summary>
-    public async Task<ClearingAddress> StartAsync(string? crashAt = null)
+    public async Task<PinnedAddress> StartAsync(string? crashAt = null)
     {
         var environment = new Dictionary<string, string?> { ["SXL_CRASH_AT"] = crashAt };
         Process = ChildProcess.Start("dotnet", _arguments, environment);
         var line = await Process.WaitForLineAsync(l => l.StartsWith("sxl://", StringComparison.Ordinal), TimeSpan.FromSeconds(180));
-        Address = ClearingAddress.Parse(line);
+        Address = PinnedAddress.Parse(line);
         return Address;
     }
 

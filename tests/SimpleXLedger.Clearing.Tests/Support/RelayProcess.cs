@@ -1,3 +1,4 @@
+using SimpleXLedger.Net;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Testing;
 
@@ -6,7 +7,7 @@ namespace SimpleXLedger.Clearing.Tests.Support;
 /// <summary><c>sxl relay serve --metering tokens --clearing … --operator-key …</c> as a real process.</summary>
 public sealed class RelayProcess : IAsyncDisposable
 {
-    private RelayProcess(ChildProcess process, string dataDirectory, RelayAddress address)
+    private RelayProcess(ChildProcess process, string dataDirectory, PinnedAddress address)
     {
         Process = process;
         DataDirectory = dataDirectory;
@@ -17,7 +18,7 @@ public sealed class RelayProcess : IAsyncDisposable
 
     public string DataDirectory { get; }
 
-    public RelayAddress Address { get; }
+    public PinnedAddress Address { get; }
 
     public string ReceiptLogPath => Path.Combine(DataDirectory, Client.ReceiptLog.DefaultFileName);
 
@@ -39,7 +40,7 @@ public sealed class RelayProcess : IAsyncDisposable
 
         var process = ChildProcess.Start("dotnet", arguments);
         var line = await process.WaitForLineAsync(l => l.StartsWith("sxl://", StringComparison.Ordinal), TimeSpan.FromSeconds(180));
-        return new RelayProcess(process, dataDirectory, RelayAddress.Parse(line));
+        return new RelayProcess(process, dataDirectory, PinnedAddress.Parse(line));
     }
 
     public async ValueTask DisposeAsync() => await Process.DisposeAsync();

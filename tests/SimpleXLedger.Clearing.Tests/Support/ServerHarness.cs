@@ -7,6 +7,7 @@ using SimpleXLedger.Clearing.Hosting;
 using SimpleXLedger.Clearing.Receipts;
 using SimpleXLedger.Clearing.Registry;
 using SimpleXLedger.Clearing.Storage;
+using SimpleXLedger.Net;
 
 namespace SimpleXLedger.Clearing.Tests.Support;
 
@@ -23,7 +24,7 @@ public sealed class ServerHarness : IAsyncDisposable
 
     public ClearingServer Server { get; }
 
-    public ClearingAddress Address => Server.Address;
+    public PinnedAddress Address => Server.Address;
 
     public static async Task<ServerHarness> StartAsync(IKeyRegistry? registry = null, ClearingIdentity? identity = null, ClearingDatabase? database = null)
     {

@@ -1,4 +1,4 @@
-using SimpleXLedger.Hosting.Crash;
+using SimpleXLedger.Net.Crash;
 
 namespace SimpleXLedger.Hosting.Tests.Crash;
 

@@ -1,19 +1,19 @@
 using System.Net;
 using System.Net.Security;
 using Grpc.Net.Client;
+using Mediator;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SimpleXLedger.Cards;
-using SimpleXLedger.Hosting.Tls;
 using SimpleXLedger.Issuer.Cards;
 using SimpleXLedger.Issuer.Hosting;
 using SimpleXLedger.Issuer.Keys;
 using SimpleXLedger.Issuer.Ledger;
 using SimpleXLedger.Issuer.Storage;
+using SimpleXLedger.Net.Tls;
 using SimpleXLedger.Testing;
 using SimpleXLedger.Tokens;
-using Mediator;
-using Microsoft.Extensions.Logging;
 
 namespace SimpleXLedger.Issuer.Tests.Hosting;
 

@@ -1,5 +1,6 @@
 using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Chain.Services;
+using SimpleXLedger.Net;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Tests.Support;
@@ -118,7 +119,7 @@ public sealed class LedgerKeySourceProcessTests(TokenFixture tokens) : IClassFix
         Assert.Empty(relay.StandardOutput);
     }
 
-    private sealed record Running(ChildProcess Process, RelayAddress Address) : IAsyncDisposable
+    private sealed record Running(ChildProcess Process, PinnedAddress Address) : IAsyncDisposable
     {
         public ValueTask DisposeAsync() => Process.DisposeAsync();
     }
@@ -127,7 +128,7 @@ public sealed class LedgerKeySourceProcessTests(TokenFixture tokens) : IClassFix
     {
         var process = ChildProcess.Start("dotnet", arguments);
         var line = await process.WaitForLineAsync(l => l.StartsWith("sxl://", StringComparison.Ordinal), Patience);
-        return new Running(process, RelayAddress.Parse(line));
+        return new Running(process, PinnedAddress.Parse(line));
     }
 
     private static async Task RefusedAsync(RelayClient client, byte[] rid, NSec.Cryptography.Key recipient, byte[] token, string why)

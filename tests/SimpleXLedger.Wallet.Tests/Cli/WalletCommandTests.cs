@@ -1,5 +1,5 @@
 using System.Text.Json;
-using SimpleXLedger.Hosting.Crash;
+using SimpleXLedger.Net.Crash;
 using SimpleXLedger.Tokens;
 using SimpleXLedger.Wallet.Tests.Support;
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using SimpleXLedger.Net;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Wallet.Spending;
 
@@ -23,7 +24,7 @@ public sealed class RecordingConnector(IRelayConnector? inner = null) : IRelayCo
     /// <summary>The next <paramref name="count"/> connects fail as if the relay were down.</summary>
     public void FailNext(int count) => Volatile.Write(ref _failNext, count);
 
-    public async Task<RelayLease> ConnectAsync(RelayAddress relay, RelayUse use, string? queue, CancellationToken cancellationToken)
+    public async Task<RelayLease> ConnectAsync(PinnedAddress relay, RelayUse use, string? queue, CancellationToken cancellationToken)
     {
         if (Interlocked.Decrement(ref _failNext) >= 0)
         {

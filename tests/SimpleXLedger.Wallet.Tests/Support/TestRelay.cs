@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
+using SimpleXLedger.Net;
 using SimpleXLedger.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Hosting;
@@ -26,7 +27,7 @@ public sealed class TestRelay : IAsyncDisposable
         _directory = directory;
     }
 
-    public RelayAddress Address => _server.Address;
+    public PinnedAddress Address => _server.Address;
 
     /// <summary>Starts the relay; with <paramref name="redeemer"/>, tokens are redeemed there (as at a clearing house) before they credit.</summary>
     public static async Task<TestRelay> StartAsync(TokenPublicKey issuerKey, SimpleXLedger.Relay.Metering.Tokens.ITokenRedeemer? redeemer = null)

@@ -329,7 +329,7 @@ internal static class ClearingBench
             Magic.CopyTo(header, 0);
             BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(Magic.Length), pem.Length);
             pem.CopyTo(header, Magic.Length + 4);
-            SimpleXLedger.Hosting.Tls.SelfSignedCertificate.WriteOwnerOnly(path, header);
+            SimpleXLedger.Net.Tls.SelfSignedCertificate.WriteOwnerOnly(path, header);
         }
 
         using (issuer)

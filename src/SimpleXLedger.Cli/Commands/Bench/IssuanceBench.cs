@@ -7,7 +7,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Google.Protobuf;
 using Grpc.Net.Client;
-using SimpleXLedger.Hosting.Tls;
+using SimpleXLedger.Net.Tls;
 using SimpleXLedger.Protos.Issuer;
 using SimpleXLedger.Tokens;
 using IssuerClient = SimpleXLedger.Protos.Issuer.Issuer.IssuerClient;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using SimpleXLedger.Devnet.Network;
-using SimpleXLedger.Hosting.Crash;
+using SimpleXLedger.Net.Crash;
 
 namespace SimpleXLedger.Devnet.Audit.Faults;
 

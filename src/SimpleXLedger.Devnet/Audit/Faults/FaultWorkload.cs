@@ -5,6 +5,7 @@ using System.Text;
 using SimpleXLedger.Cards;
 using SimpleXLedger.Devnet.Network;
 using SimpleXLedger.Devnet.Scenarios;
+using SimpleXLedger.Net;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Wallet;
 using SimpleXLedger.Wallet.Issuance;
@@ -116,14 +117,14 @@ internal sealed class FaultWorkload(DevnetNetwork network, IssuerSession issuer,
     public Task<WalletQueue> CreateQueueAsync(FaultUser user, CancellationToken ct, string name = FaultUser.Queue) =>
         EventuallyAsync($"{user} creates queue {name}", async () =>
             (true, user.Wallet.Queues.FirstOrDefault(q => q.Name == name && q.State == QueueState.Active)
-                ?? await user.Wallet.CreateQueueAsync(RelayAddress.Parse(user.Relay.Address), name, cancellationToken: ct)), null, ct);
+                ?? await user.Wallet.CreateQueueAsync(PinnedAddress.Parse(user.Relay.Address), name, cancellationToken: ct)), null, ct);
 
     /// <summary>Tries once to make a queue and expects the relay to die before it answers; returns the failure.</summary>
     public async Task<Exception?> CreateQueueOnceAsync(FaultUser user, string name, CancellationToken ct)
     {
         try
         {
-            await user.Wallet.CreateQueueAsync(RelayAddress.Parse(user.Relay.Address), name, cancellationToken: ct);
+            await user.Wallet.CreateQueueAsync(PinnedAddress.Parse(user.Relay.Address), name, cancellationToken: ct);
             return null;
         }
         catch (Exception e) when (Transient(e, ct))

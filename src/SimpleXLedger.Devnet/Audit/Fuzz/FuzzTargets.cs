@@ -3,12 +3,13 @@ using SimpleXLedger.Cards;
 using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Clearing.Client;
 using SimpleXLedger.Devnet.Network;
+using SimpleXLedger.Net;
 using SimpleXLedger.Relay.Client;
 
 namespace SimpleXLedger.Devnet.Audit.Fuzz;
 
 /// <summary>One relay to fuzz: its pinned address, its data directory (read only, for the state digest) and whether its process lives.</summary>
-internal sealed record FuzzRelay(string Name, RelayAddress Address, string DataDirectory, Func<bool> Alive);
+internal sealed record FuzzRelay(string Name, PinnedAddress Address, string DataDirectory, Func<bool> Alive);
 
 /// <summary>
 /// Everything the fuzzer needs from a running network: where each service answers, where its data lies (read only),
@@ -26,7 +27,7 @@ internal sealed record FuzzTargets
 
     public required IReadOnlyList<FuzzRelay> Relays { get; init; }
 
-    public required ClearingAddress Clearing { get; init; }
+    public required PinnedAddress Clearing { get; init; }
 
     public required string ClearingDataDirectory { get; init; }
 
@@ -53,8 +54,8 @@ internal sealed record FuzzTargets
             IssuerHttp = network.Issuer.Http,
             IssuerDataDirectory = network.Issuer.DataDirectory,
             IssuerAlive = () => !network.Issuer.Process.HasExited,
-            Relays = [.. network.Relays.Select(r => new FuzzRelay(r.Name, RelayAddress.Parse(r.Address), r.DataDirectory, () => !r.Process.HasExited))],
-            Clearing = ClearingAddress.Parse(network.Clearing.Address),
+            Relays = [.. network.Relays.Select(r => new FuzzRelay(r.Name, PinnedAddress.Parse(r.Address), r.DataDirectory, () => !r.Process.HasExited))],
+            Clearing = PinnedAddress.Parse(network.Clearing.Address),
             ClearingDataDirectory = network.Clearing.DataDirectory,
             ClearingAlive = () => !network.Clearing.Process.HasExited,
             RpcUrl = network.RpcUrl,

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using SimpleXLedger.Hosting.Tls;
+using SimpleXLedger.Net.Tls;
 
 namespace SimpleXLedger.Devnet.Audit.Fuzz;
 

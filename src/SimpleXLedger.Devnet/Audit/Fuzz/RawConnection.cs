@@ -1,7 +1,7 @@
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using SimpleXLedger.Hosting.Tls;
+using SimpleXLedger.Net.Tls;
 
 namespace SimpleXLedger.Devnet.Audit.Fuzz;
 

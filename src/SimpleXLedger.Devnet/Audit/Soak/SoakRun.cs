@@ -6,6 +6,7 @@ using Microsoft.Data.Sqlite;
 using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Devnet.Network;
 using SimpleXLedger.Devnet.Scenarios;
+using SimpleXLedger.Net;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Wallet;
 using SimpleXLedger.Wallet.Issuance;
@@ -82,7 +83,7 @@ public static class SoakRun
                     Spending = Policy,
                     Issuer = issuer,
                 });
-                users.Add(new SoakUser(wallet, RelayAddress.Parse(network.Relays[i % network.Relays.Count].Address), codes[i]));
+                users.Add(new SoakUser(wallet, PinnedAddress.Parse(network.Relays[i % network.Relays.Count].Address), codes[i]));
             }
 
             await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (user, token) =>
@@ -179,7 +180,7 @@ public static class SoakRun
     }
 
     /// <summary>One simulated user: its wallet, its relay, and what it sent and received.</summary>
-    private sealed class SoakUser(UserWallet wallet, RelayAddress relay, string code)
+    private sealed class SoakUser(UserWallet wallet, PinnedAddress relay, string code)
     {
         public const string Queue = "soak";
 
@@ -188,7 +189,7 @@ public static class SoakRun
 
         public UserWallet Wallet { get; } = wallet;
 
-        public RelayAddress Relay { get; } = relay;
+        public PinnedAddress Relay { get; } = relay;
 
         public string Code { get; } = code;
 

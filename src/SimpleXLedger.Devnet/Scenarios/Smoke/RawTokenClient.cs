@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using NSec.Cryptography;
 using SimpleXLedger.Devnet.Network;
+using SimpleXLedger.Net;
 using SimpleXLedger.Protos.Issuer;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Tokens;
@@ -165,7 +166,7 @@ public sealed class RawTokenClient(string name) : IAsyncDisposable
     {
         if (!_relays.TryGetValue(relay.Address, out var client))
         {
-            if (!RelayAddress.TryParse(relay.Address, out var address, out var error))
+            if (!PinnedAddress.TryParse(relay.Address, out var address, out var error))
             {
                 throw new ScenarioCheckException($"{relay.Name}'s address does not parse: {error}");
             }

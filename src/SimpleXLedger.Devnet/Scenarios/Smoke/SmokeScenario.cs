@@ -7,6 +7,7 @@ using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Chain.Services;
 using SimpleXLedger.Devnet.Network;
 using SimpleXLedger.Devnet.Reporting;
+using SimpleXLedger.Net;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Wallet;
 using SimpleXLedger.Wallet.Issuance;
@@ -185,8 +186,8 @@ public sealed class SmokeScenario : IDevnetScenario
     {
         var relays = _network.Relays;
         ScenarioCheckException.That(relays.Count >= 2, "the smoke scenario needs two relays");
-        _aliceQueue = await _alice.CreateQueueAsync(RelayAddress.Parse(relays[0].Address), "inbox", cancellationToken: ct);
-        _bobQueue = await _bob.CreateQueueAsync(RelayAddress.Parse(relays[1].Address), "inbox", cancellationToken: ct);
+        _aliceQueue = await _alice.CreateQueueAsync(PinnedAddress.Parse(relays[0].Address), "inbox", cancellationToken: ct);
+        _bobQueue = await _bob.CreateQueueAsync(PinnedAddress.Parse(relays[1].Address), "inbox", cancellationToken: ct);
         var paid = 0;
         foreach (var wallet in new[] { _alice, _bob })
         {

@@ -2,7 +2,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 
-namespace SimpleXLedger.Hosting.Tls;
+namespace SimpleXLedger.Net.Tls;
 
 /// <summary>
 /// Client-side pinning: the server is trusted exactly when its certificate has the fingerprint the

@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace SimpleXLedger.Hosting.Tls;
+namespace SimpleXLedger.Net.Tls;
 
 /// <summary>
 /// The SHA-256 fingerprint of a certificate (over its DER encoding): what a service's address carries

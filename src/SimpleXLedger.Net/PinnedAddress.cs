@@ -1,13 +1,16 @@
 using System.Diagnostics.CodeAnalysis;
-using SimpleXLedger.Hosting.Tls;
+using System.Security.Cryptography;
+using SimpleXLedger.Net;
+using SimpleXLedger.Net.Tls;
 
-namespace SimpleXLedger.Clearing.Client;
+namespace SimpleXLedger.Net;
 
 /// <summary>
-/// A clearing house's address, <c>sxl://&lt;certificate SHA-256, base64url or hex&gt;@host:port</c>, in the
-/// same form as a relay's: where it listens and which certificate it must present.
+/// A service's pinned address, <c>sxl://&lt;certificate SHA-256, base64url or hex&gt;@host:port</c>: where it
+/// listens and which certificate it must present. Relays, the clearing house and every other service that
+/// pins its certificate share this one form.
 /// </summary>
-public sealed record ClearingAddress(byte[] Fingerprint, string Host, int Port)
+public sealed record PinnedAddress(byte[] Fingerprint, string Host, int Port)
 {
     public const string Scheme = "sxl";
 
@@ -15,13 +18,13 @@ public sealed record ClearingAddress(byte[] Fingerprint, string Host, int Port)
 
     public override string ToString() => $"{Scheme}://{CertificateFingerprint.ToText(Fingerprint)}@{FormatHost(Host)}:{Port}";
 
-    public static ClearingAddress Parse(string text) =>
+    public static PinnedAddress Parse(string text) =>
         TryParse(text, out var address, out var error) ? address : throw new FormatException(error);
 
-    public static bool TryParse(string? text, [NotNullWhen(true)] out ClearingAddress? address, out string error)
+    public static bool TryParse(string? text, [NotNullWhen(true)] out PinnedAddress? address, out string error)
     {
         address = null;
-        error = "a clearing house address looks like sxl://<certificate fingerprint>@host:port";
+        error = "an address looks like sxl://<certificate fingerprint>@host:port";
         if (string.IsNullOrWhiteSpace(text) || !text.StartsWith(Scheme + "://", StringComparison.OrdinalIgnoreCase))
         {
             return false;
@@ -55,14 +58,19 @@ public sealed record ClearingAddress(byte[] Fingerprint, string Host, int Port)
             return false;
         }
 
-        address = new ClearingAddress(fingerprint, host, port);
+        address = new PinnedAddress(fingerprint, host, port);
         return true;
     }
 
     private static string FormatHost(string host) => host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
 
-    public bool Equals(ClearingAddress? other) =>
-        other is not null && Fingerprint.AsSpan().SequenceEqual(other.Fingerprint) && string.Equals(Host, other.Host, StringComparison.OrdinalIgnoreCase) && Port == other.Port;
+    /// <summary>Same certificate (compared in constant time), same host (case-insensitive), same port.</summary>
+    public bool Equals(PinnedAddress? other) =>
+        other is not null
+        && Fingerprint.Length == other.Fingerprint.Length
+        && CryptographicOperations.FixedTimeEquals(Fingerprint, other.Fingerprint)
+        && string.Equals(Host, other.Host, StringComparison.OrdinalIgnoreCase)
+        && Port == other.Port;
 
-    public override int GetHashCode() => HashCode.Combine(Host.ToUpperInvariant(), Port);
+    public override int GetHashCode() => HashCode.Combine(StringComparer.OrdinalIgnoreCase.GetHashCode(Host), Port);
 }

@@ -1,6 +1,6 @@
 using Nethereum.Util;
 
-namespace SimpleXLedger.Chain.Merkle;
+namespace SimpleXLedger.Merkle;
 
 /// <summary>
 /// OpenZeppelin's StandardMerkleTree (npm <c>@openzeppelin/merkle-tree</c>) over precomputed leaf

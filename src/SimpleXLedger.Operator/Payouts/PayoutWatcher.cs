@@ -5,9 +5,10 @@ using SimpleXLedger.Chain.Contracts;
 using SimpleXLedger.Chain.Merkle;
 using SimpleXLedger.Chain.Receipts;
 using SimpleXLedger.Chain.Services;
+using SimpleXLedger.Clearing.Client;
 using EpochLeaves = SimpleXLedger.Protos.Settlement.EpochLeaves;
 
-namespace SimpleXLedger.Clearing.Client.Payouts;
+namespace SimpleXLedger.Operator.Payouts;
 
 /// <summary>Where an operator stands in one epoch.</summary>
 public enum EarningState

@@ -1,10 +1,11 @@
 using System.Net;
 using Grpc.Core;
 using Grpc.Net.Client;
-using SimpleXLedger.Hosting.Tls;
+using SimpleXLedger.Net;
+using SimpleXLedger.Net.Tls;
 using SimpleXLedger.Protos.Settlement;
 
-namespace SimpleXLedger.Clearing.Client.Payouts;
+namespace SimpleXLedger.Operator.Payouts;
 
 /// <summary>Reads a clearing house's published leaf lists (settlement.proto) over TLS pinned to its address.</summary>
 public sealed class SettlementClient : IDisposable
@@ -18,7 +19,7 @@ public sealed class SettlementClient : IDisposable
         _grpc = new Settlement.SettlementClient(channel);
     }
 
-    public static SettlementClient Connect(ClearingAddress address)
+    public static SettlementClient Connect(PinnedAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
         var pin = new PinnedCertificateValidator(address.Fingerprint);

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace SimpleXLedger.Hosting.Tls;
+namespace SimpleXLedger.Net.Tls;
 
 /// <summary>
 /// The certificate a service presents on its TLS endpoint: made on first start, kept in the data

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace SimpleXLedger.Hosting.Crash;
+namespace SimpleXLedger.Net.Crash;
 
 /// <summary>
 /// The one crash hook every service shares. When the environment variable <c>SXL_CRASH_AT</c>
