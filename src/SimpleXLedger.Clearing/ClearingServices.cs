@@ -3,11 +3,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SimpleXLedger.Clearing.Epochs;
 using SimpleXLedger.Clearing.Operators;
-using SimpleXLedger.Clearing.Pipeline;
 using SimpleXLedger.Clearing.Receipts;
 using SimpleXLedger.Clearing.Redemption;
 using SimpleXLedger.Clearing.Registry;
 using SimpleXLedger.Clearing.Storage;
+using SimpleXLedger.Hosting.Pipeline;
 
 namespace SimpleXLedger.Clearing;
 
@@ -28,19 +28,20 @@ public static class ClearingServices
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ClearingMetrics>();
         database.AddTo(services);
-        services.AddSingleton<WriteGate>();
+        services.AddCommandPipeline<ClearingDbContext>(database.TransactionPolicy);
         services.AddSingleton<OperatorDirectory>();
         services.AddSingleton<KeyNumbers>();
         services.AddSingleton<SqliteGroupCommit>();
         services.AddSingleton<EpochSchedule>();
 
-        // Pipeline order: log, then validate, then open the transaction around the handler.
+        // Pipeline order (CommandPipeline): log, then validate, then open the transaction around the handler.
         services.AddMediator((MediatorOptions options) =>
         {
             options.Namespace = "SimpleXLedger.Clearing.Mediator";
             options.GenerateTypesAsInternal = true;
             options.ServiceLifetime = ServiceLifetime.Scoped;
             options.Assemblies = [typeof(ClearingServices)];
+            // Listed here, not by reference: Mediator's source generator reads this array at compile time.
             options.PipelineBehaviors =
             [
                 typeof(LoggingBehaviour<,>),

@@ -2,10 +2,10 @@ using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using SimpleXLedger.Hosting.Pipeline;
 using SimpleXLedger.Issuer.Issuance;
 using SimpleXLedger.Issuer.Keys;
 using SimpleXLedger.Issuer.Ledger;
-using SimpleXLedger.Issuer.Pipeline;
 using SimpleXLedger.Issuer.Storage;
 
 namespace SimpleXLedger.Issuer;
@@ -27,19 +27,20 @@ public static class IssuerServices
         services.TryAddSingleton(TimeProvider.System);
         services.AddDbContext<IssuerDbContext>(o => IssuerDatabase.Configure(o, settings.DatabasePath), ServiceLifetime.Scoped, ServiceLifetime.Singleton);
         services.AddDbContextFactory<IssuerDbContext>(o => IssuerDatabase.Configure(o, settings.DatabasePath), ServiceLifetime.Singleton);
-        services.AddSingleton<WriteGate>();
+        services.AddCommandPipeline<IssuerDbContext>(TransactionPolicy.Sqlite);
         services.AddSingleton(_ => new KeyFiles(settings.DataDirectory, settings.KeyPassphrase));
         services.AddSingleton<TokenSigner>();
         services.AddSingleton<WrongCodeLimiter>();
         services.AddSingleton<IssuingKeyDirectory>();
 
-        // Pipeline order: log, then validate, then open the transaction around the handler.
+        // Pipeline order (CommandPipeline): log, then validate, then open the transaction around the handler.
         services.AddMediator((MediatorOptions options) =>
         {
             options.Namespace = "SimpleXLedger.Issuer.Mediator";
             options.GenerateTypesAsInternal = true;
             options.ServiceLifetime = ServiceLifetime.Scoped;
             options.Assemblies = [typeof(IssuerServices)];
+            // Listed here, not by reference: Mediator's source generator reads this array at compile time.
             options.PipelineBehaviors =
             [
                 typeof(LoggingBehaviour<,>),

@@ -5,10 +5,10 @@ using Microsoft.Extensions.Logging;
 using SimpleXLedger.Clearing.Client;
 using SimpleXLedger.Clearing.Epochs;
 using SimpleXLedger.Clearing.Operators;
-using SimpleXLedger.Clearing.Pipeline;
 using SimpleXLedger.Clearing.Receipts;
 using SimpleXLedger.Clearing.Redemption;
 using SimpleXLedger.Clearing.Registry;
+using SimpleXLedger.Hosting.Pipeline;
 using SimpleXLedger.Protos.Clearing;
 
 namespace SimpleXLedger.Clearing.Hosting;

@@ -1,7 +1,7 @@
 using Mediator;
 using Microsoft.EntityFrameworkCore;
-using SimpleXLedger.Clearing.Pipeline;
 using SimpleXLedger.Clearing.Storage;
+using SimpleXLedger.Hosting.Pipeline;
 
 namespace SimpleXLedger.Clearing.Maintenance;
 

@@ -5,9 +5,9 @@ using Nethereum.Hex.HexConvertors.Extensions;
 using Nethereum.Signer;
 using Nethereum.Util;
 using SimpleXLedger.Clearing.Client;
-using SimpleXLedger.Clearing.Pipeline;
 using SimpleXLedger.Clearing.Receipts;
 using SimpleXLedger.Clearing.Storage;
+using SimpleXLedger.Hosting.Pipeline;
 
 namespace SimpleXLedger.Clearing.Operators;
 

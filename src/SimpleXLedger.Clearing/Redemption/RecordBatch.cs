@@ -3,8 +3,8 @@ using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Logging;
-using SimpleXLedger.Clearing.Pipeline;
 using SimpleXLedger.Clearing.Storage;
+using SimpleXLedger.Hosting.Pipeline;
 
 namespace SimpleXLedger.Clearing.Redemption;
 

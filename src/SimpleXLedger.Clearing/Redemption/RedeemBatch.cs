@@ -5,10 +5,10 @@ using SimpleXLedger.Chain.Receipts;
 using SimpleXLedger.Clearing.Client;
 using SimpleXLedger.Clearing.Epochs;
 using SimpleXLedger.Clearing.Operators;
-using SimpleXLedger.Clearing.Pipeline;
 using SimpleXLedger.Clearing.Receipts;
 using SimpleXLedger.Clearing.Registry;
 using SimpleXLedger.Clearing.Storage;
+using SimpleXLedger.Hosting.Pipeline;
 using SimpleXLedger.Net.Crash;
 using SimpleXLedger.Tokens;
 

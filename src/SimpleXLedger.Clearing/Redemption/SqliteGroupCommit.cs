@@ -2,8 +2,8 @@ using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Logging;
-using SimpleXLedger.Clearing.Pipeline;
 using SimpleXLedger.Clearing.Storage;
+using SimpleXLedger.Hosting.Pipeline;
 
 namespace SimpleXLedger.Clearing.Redemption;
 

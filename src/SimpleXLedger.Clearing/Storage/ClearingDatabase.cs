@@ -1,10 +1,10 @@
-using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using SimpleXLedger.Hosting.Pipeline;
+using SimpleXLedger.Hosting.Storage;
 
 namespace SimpleXLedger.Clearing.Storage;
 
@@ -68,7 +68,7 @@ public sealed class ClearingDatabase
         ArgumentNullException.ThrowIfNull(options);
         if (Provider == DatabaseProvider.Sqlite)
         {
-            options.UseSqlite(ConnectionString).AddInterceptors(SqlitePragmas.Instance);
+            options.UseSqlite(ConnectionString).AddInterceptors(Pragmas);
         }
         else
         {
@@ -112,34 +112,28 @@ public sealed class ClearingDatabase
         await db.Database.MigrateAsync(cancellationToken);
         if (Provider == DatabaseProvider.Sqlite)
         {
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            await SqlitePragmas.EnableWalAsync(db, cancellationToken);
         }
     }
 
-    /// <summary>Sets SQLite's per-connection pragmas whenever a pooled connection opens.</summary>
-    private sealed class SqlitePragmas : DbConnectionInterceptor
+    /// <summary>
+    /// A receipt is only given for a batch whose commit reached the disk. The spent-set's keys are random, so a
+    /// batch touches a page per nonce or so: a page cache that holds the index (64 MiB) and checkpoints every
+    /// 64 MiB of WAL (not every 4 MiB) keep that from being read and rewritten over and over.
+    /// </summary>
+    private static readonly SqlitePragmas Pragmas = new(" PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=16384;");
+
+    /// <summary>SQLite: one writer in this process. PostgreSQL: READ COMMITTED with row locks, a deadlock victim or a failed serialisation run again.</summary>
+    public TransactionPolicy TransactionPolicy => Provider == DatabaseProvider.Sqlite
+        ? TransactionPolicy.Sqlite
+        : new TransactionPolicy(SingleWriter: false, IsRetryablePostgres);
+
+    private static bool IsRetryablePostgres(Exception e) => e switch
     {
-        public static readonly SqlitePragmas Instance = new();
-
-        public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
-
-        public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
-        {
-            Apply(connection);
-            return Task.CompletedTask;
-        }
-
-        private static void Apply(DbConnection connection)
-        {
-            using var command = connection.CreateCommand();
-
-            // A receipt is only given for a batch whose commit reached the disk. The spent-set's keys are random, so a
-            // batch touches a page per nonce or so: a page cache that holds the index (64 MiB) and checkpoints every
-            // 64 MiB of WAL (not every 4 MiB) keep that from being read and rewritten over and over.
-            command.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=16384;";
-            command.ExecuteNonQuery();
-        }
-    }
+        PostgresException p => p.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure,
+        DbUpdateException { InnerException: { } inner } => IsRetryablePostgres(inner),
+        _ => false,
+    };
 }
 
 /// <summary>For <c>dotnet ef migrations add … --context SqliteClearingDbContext</c> (only the model matters).</summary>

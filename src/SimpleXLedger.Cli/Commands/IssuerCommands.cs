@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Spectre.Console;
 using SimpleXLedger.Cards;
 using SimpleXLedger.Chain.Accounts;
 using SimpleXLedger.Chain.Services;
@@ -16,6 +15,7 @@ using SimpleXLedger.Issuer.Hosting;
 using SimpleXLedger.Issuer.Keys;
 using SimpleXLedger.Issuer.Ledger;
 using SimpleXLedger.Issuer.Storage;
+using Spectre.Console;
 
 namespace SimpleXLedger.Cli.Commands;
 
@@ -378,7 +378,7 @@ internal static class IssuerCommands
             return await action(scope.ServiceProvider.GetRequiredService<IMediator>(), settings, scope.ServiceProvider);
         }
         catch (Exception e) when (e is CardImportException or CardBatchException or ArgumentException or InvalidOperationException or IOException or TokenKeyFileException
-            or SimpleXLedger.Issuer.Pipeline.CommandValidationException or Microsoft.Data.Sqlite.SqliteException)
+            or SimpleXLedger.Hosting.Pipeline.CommandValidationException or Microsoft.Data.Sqlite.SqliteException)
         {
             await Console.Error.WriteLineAsync($"error: {e.Message}");
             return ExitCodes.Failed;

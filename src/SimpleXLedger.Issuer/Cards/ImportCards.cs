@@ -1,8 +1,8 @@
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using SimpleXLedger.Cards;
+using SimpleXLedger.Hosting.Pipeline;
 using SimpleXLedger.Issuer.Ledger;
-using SimpleXLedger.Issuer.Pipeline;
 using SimpleXLedger.Issuer.Storage;
 
 namespace SimpleXLedger.Issuer.Cards;

@@ -2,11 +2,11 @@ using Google.Protobuf;
 using Grpc.Core;
 using Mediator;
 using SimpleXLedger.Cards;
+using SimpleXLedger.Hosting.Pipeline;
 using SimpleXLedger.Issuer.Cards;
 using SimpleXLedger.Issuer.Issuance;
 using SimpleXLedger.Issuer.Keys;
 using SimpleXLedger.Issuer.Ledger;
-using SimpleXLedger.Issuer.Pipeline;
 using Proto = SimpleXLedger.Protos.Issuer;
 
 namespace SimpleXLedger.Issuer.Hosting;

@@ -2,10 +2,10 @@ using System.Security.Cryptography;
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using SimpleXLedger.Cards;
+using SimpleXLedger.Hosting.Pipeline;
 using SimpleXLedger.Issuer.Cards;
 using SimpleXLedger.Issuer.Keys;
 using SimpleXLedger.Issuer.Ledger;
-using SimpleXLedger.Issuer.Pipeline;
 using SimpleXLedger.Issuer.Storage;
 
 namespace SimpleXLedger.Issuer.Issuance;

@@ -4,8 +4,8 @@ using System.Security.Cryptography;
 using System.Text;
 using Mediator;
 using SimpleXLedger.Cards;
+using SimpleXLedger.Hosting.Pipeline;
 using SimpleXLedger.Issuer.Keys;
-using SimpleXLedger.Issuer.Pipeline;
 using SimpleXLedger.Net.Crash;
 using SimpleXLedger.Tokens;
 

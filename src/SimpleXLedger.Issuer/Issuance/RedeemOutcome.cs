@@ -1,4 +1,4 @@
-using SimpleXLedger.Issuer.Pipeline;
+using SimpleXLedger.Hosting.Pipeline;
 
 namespace SimpleXLedger.Issuer.Issuance;
 

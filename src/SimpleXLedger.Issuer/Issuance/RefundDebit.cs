@@ -1,6 +1,6 @@
 using Mediator;
 using Microsoft.EntityFrameworkCore;
-using SimpleXLedger.Issuer.Pipeline;
+using SimpleXLedger.Hosting.Pipeline;
 using SimpleXLedger.Issuer.Storage;
 
 namespace SimpleXLedger.Issuer.Issuance;

@@ -2,8 +2,8 @@ using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using SimpleXLedger.Chain.Contracts;
+using SimpleXLedger.Hosting.Pipeline;
 using SimpleXLedger.Issuer.Ledger;
-using SimpleXLedger.Issuer.Pipeline;
 using SimpleXLedger.Issuer.Storage;
 using SimpleXLedger.Tokens;
 

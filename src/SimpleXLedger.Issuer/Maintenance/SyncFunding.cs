@@ -1,8 +1,8 @@
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using SimpleXLedger.Hosting.Pipeline;
 using SimpleXLedger.Issuer.Ledger;
-using SimpleXLedger.Issuer.Pipeline;
 using SimpleXLedger.Issuer.Storage;
 
 namespace SimpleXLedger.Issuer.Maintenance;

@@ -1,8 +1,7 @@
-using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
-using Microsoft.EntityFrameworkCore.Diagnostics;
+using SimpleXLedger.Hosting.Storage;
 
 namespace SimpleXLedger.Issuer.Storage;
 
@@ -22,7 +21,7 @@ public static class IssuerDatabase
     public static void Configure(DbContextOptionsBuilder options, string path)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.UseSqlite(ConnectionString(path)).AddInterceptors(PragmaInterceptor.Instance);
+        options.UseSqlite(ConnectionString(path)).AddInterceptors(SqlitePragmas.Default);
     }
 
     public static DbContextOptions<IssuerDbContext> Options(string path)
@@ -37,28 +36,7 @@ public static class IssuerDatabase
     {
         await using var db = new IssuerDbContext(Options(path));
         await db.Database.MigrateAsync(cancellationToken);
-        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-    }
-
-    /// <summary>Sets the per-connection pragmas every time a pooled connection is opened.</summary>
-    private sealed class PragmaInterceptor : DbConnectionInterceptor
-    {
-        public static readonly PragmaInterceptor Instance = new();
-
-        public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
-
-        public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
-        {
-            Apply(connection);
-            return Task.CompletedTask;
-        }
-
-        private static void Apply(DbConnection connection)
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;";
-            command.ExecuteNonQuery();
-        }
+        await SqlitePragmas.EnableWalAsync(db, cancellationToken);
     }
 }
 

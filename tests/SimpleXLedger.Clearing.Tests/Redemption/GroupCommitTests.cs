@@ -3,10 +3,10 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Clearing.Client;
-using SimpleXLedger.Clearing.Pipeline;
 using SimpleXLedger.Clearing.Redemption;
 using SimpleXLedger.Clearing.Storage;
 using SimpleXLedger.Clearing.Tests.Support;
+using SimpleXLedger.Hosting.Pipeline;
 
 namespace SimpleXLedger.Clearing.Tests.Redemption;
 

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using SimpleXLedger.Cards;
+using SimpleXLedger.Hosting.Pipeline;
 using SimpleXLedger.Issuer.Issuance;
 using SimpleXLedger.Issuer.Maintenance;
-using SimpleXLedger.Issuer.Pipeline;
 using SimpleXLedger.Tokens;
 
 namespace SimpleXLedger.Issuer.Tests.Issuance;

@@ -1,4 +1,4 @@
-namespace SimpleXLedger.Issuer.Pipeline;
+namespace SimpleXLedger.Hosting.Pipeline;
 
 /// <summary>A command that checks its own input before anything else runs; returns null when valid.</summary>
 public interface IValidated
@@ -6,10 +6,10 @@ public interface IValidated
     string? Validate();
 }
 
-/// <summary>A command that runs inside one database transaction, one writer at a time.</summary>
+/// <summary>A command that runs inside one database transaction (on SQLite, one writer at a time).</summary>
 public interface ITransactional;
 
-/// <summary>What the log may say about a command: ids and counts only, never codes, tokens or key material.</summary>
+/// <summary>What the log may say about a command or its result: ids and counts only, never tokens or keys' secrets.</summary>
 public interface ILogSummary
 {
     string LogSummary { get; }

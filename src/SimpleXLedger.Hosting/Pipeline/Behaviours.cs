@@ -2,10 +2,8 @@ using System.Diagnostics;
 using Mediator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
-using Npgsql;
-using SimpleXLedger.Clearing.Storage;
 
-namespace SimpleXLedger.Clearing.Pipeline;
+namespace SimpleXLedger.Hosting.Pipeline;
 
 /// <summary>Logs each command by name with its ids and counts (never its payload) and how long it took.</summary>
 public sealed class LoggingBehaviour<TMessage, TResponse>(ILogger<LoggingBehaviour<TMessage, TResponse>> logger) : IPipelineBehavior<TMessage, TResponse>
@@ -51,16 +49,15 @@ public sealed class ValidationBehaviour<TMessage, TResponse> : IPipelineBehavior
 }
 
 /// <summary>
-/// Runs a command in one transaction, committing only when the handler returns. SQLite: one writer at a time
-/// in this process (BEGIN IMMEDIATE behind the gate, so writers queue instead of spinning on the busy lock).
-/// PostgreSQL: READ COMMITTED with row locks; a transaction chosen as a deadlock victim or failing
-/// serialisation is rolled back and run again from the start (the handlers are pure functions of the database).
+/// Runs a command in one transaction, committing only when the handler returns. With a single writer (SQLite)
+/// one command writes at a time in this process (BEGIN IMMEDIATE behind the <see cref="WriteGate"/>, so writers
+/// queue instead of spinning on the busy lock). A failure the <see cref="TransactionPolicy"/> calls retryable
+/// (on PostgreSQL, a deadlock victim or a serialisation failure) is rolled back and run again from the start:
+/// the handlers are pure functions of the database.
 /// </summary>
-public sealed class TransactionBehaviour<TMessage, TResponse>(ClearingDbContext db, WriteGate gate, ClearingDatabase database) : IPipelineBehavior<TMessage, TResponse>
+public sealed class TransactionBehaviour<TMessage, TResponse>(DbContext db, WriteGate gate, TransactionPolicy policy) : IPipelineBehavior<TMessage, TResponse>
     where TMessage : ITransactional, IMessage
 {
-    private const int MaxAttempts = 5;
-
     public async ValueTask<TResponse> Handle(TMessage message, MessageHandlerDelegate<TMessage, TResponse> next, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(next);
@@ -69,7 +66,7 @@ public sealed class TransactionBehaviour<TMessage, TResponse>(ClearingDbContext 
             return await next(message, cancellationToken);
         }
 
-        using var held = database.Provider == DatabaseProvider.Sqlite ? await gate.EnterAsync(cancellationToken) : null;
+        using var held = policy.SingleWriter ? await gate.EnterAsync(cancellationToken) : null;
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -78,23 +75,23 @@ public sealed class TransactionBehaviour<TMessage, TResponse>(ClearingDbContext 
                 var response = await next(message, cancellationToken);
                 await db.SaveChangesAsync(cancellationToken);
 
-                // Past this point the commit must happen even if the caller gave up.
+                // Past this point the commit must happen even if the caller gave up: a half-observed debit is worse.
                 await transaction.CommitAsync(CancellationToken.None);
                 return response;
             }
-            catch (Exception e) when (attempt < MaxAttempts && IsRetryable(e))
+            catch (Exception e) when (attempt < policy.MaxAttempts && policy.IsRetryable(e))
             {
                 db.ChangeTracker.Clear();
             }
         }
     }
+}
 
-    private static bool IsRetryable(Exception e) => e switch
-    {
-        PostgresException p => p.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure,
-        DbUpdateException { InnerException: { } inner } => IsRetryable(inner),
-        _ => false,
-    };
+/// <summary>How a service's commands hold their transaction: one writer at a time, and which failures run again.</summary>
+public sealed record TransactionPolicy(bool SingleWriter, Func<Exception, bool> IsRetryable, int MaxAttempts = 5)
+{
+    /// <summary>SQLite: one writer in this process, nothing retried (the busy lock never fails a queued writer).</summary>
+    public static TransactionPolicy Sqlite { get; } = new(SingleWriter: true, _ => false, MaxAttempts: 1);
 }
 
 /// <summary>One writer at a time inside this process (SQLite).</summary>
