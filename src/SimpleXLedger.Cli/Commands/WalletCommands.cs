@@ -151,8 +151,8 @@ internal static class WalletCommands
             TrustDirectory = parse.GetValue(TrustDirectory) || (stored.TrustDirectory && parse.GetValue(Rpc) is null),
         };
 
-        /// <summary>An issuer session under key consistency: the registry through --rpc/--ledger, or (devnet only) the directory.</summary>
-        public async Task<(IssuerSession Session, IDisposable? Keys)> ConnectAsync(ParseResult parse, WalletProfile profile, CancellationToken ct)
+        /// <summary>An issuer session under key consistency (the wallet library's rule): the registry, or (devnet only) the directory.</summary>
+        public async Task<IssuerSession> ConnectAsync(ParseResult parse, WalletProfile profile, CancellationToken ct)
         {
             if (profile.IssuerGrpc is null || profile.IssuerDirectory is null)
             {
@@ -160,24 +160,15 @@ internal static class WalletCommands
             }
 
             var endpoint = IssuerEndpoint.Parse(profile.IssuerGrpc, profile.IssuerDirectory, profile.IssuerFingerprint);
-            if (profile.Rpc is not null && profile.Ledger is not null && !parse.GetValue(TrustDirectory))
-            {
-                var registry = await RegistryKeySource.ConnectAsync(profile.Rpc, profile.Ledger, ct);
-                return (new IssuerSession(endpoint, registry), registry);
-            }
 
-            if (profile.TrustDirectory)
-            {
-                if (!parse.GetValue(Devnet))
-                {
-                    throw new WalletException(WalletError.InvalidInput, "--trust-directory is for development only and needs --devnet");
-                }
-
-                await Console.Error.WriteLineAsync("warning: DEVELOPMENT: the issuer's key is taken from its own directory, not checked against a registry (--devnet --trust-directory)");
-                return (new IssuerSession(endpoint, DirectoryTrust.Development), null);
-            }
-
-            throw new WalletException(WalletError.InvalidInput, "give --rpc and --ledger (the registry names the issuer's key), or on a development network --devnet --trust-directory");
+            // --trust-directory given now sets a remembered chain aside for this run.
+            var chosenDirectory = parse.GetValue(TrustDirectory);
+            var trust = new IssuerKeyTrust(
+                chosenDirectory ? null : profile.Rpc,
+                chosenDirectory ? null : profile.Ledger,
+                profile.TrustDirectory,
+                parse.GetValue(Devnet));
+            return await IssuerConnection.OpenAsync(endpoint, trust, Console.Error, ct);
         }
     }
 
@@ -197,8 +188,7 @@ internal static class WalletCommands
         command.SetAction(async (parse, ct) => await WithWalletAsync(parse, async wallet =>
         {
             var profile = issuer.Resolve(parse, wallet.Profile);
-            var (session, keys) = await issuer.ConnectAsync(parse, profile, ct);
-            using var _keys = keys;
+            var session = await issuer.ConnectAsync(parse, profile, ct);
             using (session)
             {
                 var text = parse.GetValue(card);
@@ -276,8 +266,7 @@ internal static class WalletCommands
                     return Usage("buy-card needs --rpc and --ledger");
                 }
 
-                var (session, keys) = await issuer.ConnectAsync(parse, profile, ct);
-                using var _keys = keys;
+                var session = await issuer.ConnectAsync(parse, profile, ct);
                 using (session)
                 {
                     LedgerClient buyer;

@@ -46,7 +46,8 @@ public sealed class IssuerRefusedException : WalletException
 }
 
 /// <summary>
-/// A connection to one issuer plus the source of truth for its key (not owned: the caller disposes it). <see cref="VerifyAsync"/> is the key-consistency
+/// A connection to one issuer plus the source of truth for its key (owned only when the session was opened by
+/// <see cref="IssuerConnection.OpenAsync"/>; otherwise the caller disposes it). <see cref="VerifyAsync"/> is the key-consistency
 /// check (design, point 2): the registry's current issuing key, and a directory (RFC 9578 over HTTP, and the gRPC
 /// one) that offers exactly that key and nothing else — or a typed refusal, never a fallback.
 /// </summary>
@@ -55,9 +56,16 @@ public sealed class IssuerSession : IDisposable
     private readonly GrpcChannel _channel;
     private readonly HttpClient _http;
     private readonly Proto.Issuer.IssuerClient _client;
+    private readonly bool _ownsKeys;
 
     public IssuerSession(IssuerEndpoint endpoint, IIssuingKeySource keys)
+        : this(endpoint, keys, ownsKeys: false)
     {
+    }
+
+    internal IssuerSession(IssuerEndpoint endpoint, IIssuingKeySource keys, bool ownsKeys)
+    {
+        _ownsKeys = ownsKeys;
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(keys);
         Endpoint = endpoint;
@@ -214,5 +222,9 @@ public sealed class IssuerSession : IDisposable
     {
         _channel.Dispose();
         _http.Dispose();
+        if (_ownsKeys && Keys is IDisposable keys)
+        {
+            keys.Dispose();
+        }
     }
 }

@@ -136,7 +136,6 @@ public sealed class SmokeScenario : IDevnetScenario
 
                 if (_issuer is not null)
                 {
-                    (_issuer.Keys as IDisposable)?.Dispose();
                     _issuer.Dispose();
                 }
             }
@@ -165,8 +164,7 @@ public sealed class SmokeScenario : IDevnetScenario
     /// </summary>
     private async Task<string> UsersRedeemAsync(CancellationToken ct)
     {
-        var directory = await RegistryKeySource.ConnectAsync(_network.RpcUrl, _network.Ledger, ct);
-        _issuer = new IssuerSession(new IssuerEndpoint(_network.Issuer.Grpc, _network.Issuer.Http), directory);
+        _issuer = await IssuerConnection.OpenAsync(new IssuerEndpoint(_network.Issuer.Grpc, _network.Issuer.Http), IssuerKeyTrust.Registry(_network.RpcUrl, _network.Ledger), cancellationToken: ct);
         _alice = await NewWalletAsync("user-1");
         _bob = await NewWalletAsync("user-2");
         var a = await _alice.RedeemCardAsync(_codes[0], _issuer, ct);
