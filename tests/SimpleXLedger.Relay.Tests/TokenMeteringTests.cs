@@ -404,7 +404,7 @@ public sealed class TokenMeteringTests(TokenFixture tokens) : IClassFixture<Toke
 
         // Without --devnet the directory is not a key source: the plugin refuses to start with no keys.
         using var dir2 = new TempDirectory();
-        var e = await Assert.ThrowsAsync<SimpleXLedger.Relay.Metering.Loading.PluginLoadException>(() => Relays.StartAsync(options with { DataDirectory = dir2.Path, Devnet = false }));
+        var e = await Assert.ThrowsAsync<SimpleXLedger.Relay.Plugins.PluginLoadException>(() => Relays.StartAsync(options with { DataDirectory = dir2.Path, Devnet = false }));
         Assert.Contains("trusts no token keys", e.Message, StringComparison.Ordinal);
     }
 

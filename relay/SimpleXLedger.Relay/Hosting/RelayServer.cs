@@ -10,7 +10,7 @@ using SimpleXLedger.Hosting.BadInput;
 using SimpleXLedger.Hosting.Tls;
 using SimpleXLedger.Hosting.Tracing;
 using SimpleXLedger.Relay.Client;
-using SimpleXLedger.Relay.Metering.Loading;
+using SimpleXLedger.Relay.Plugins;
 using SimpleXLedger.Relay.Queues;
 
 namespace SimpleXLedger.Relay.Hosting;

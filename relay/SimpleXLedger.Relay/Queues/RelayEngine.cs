@@ -9,7 +9,7 @@ using SimpleXLedger.Hosting.Crash;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Metering;
-using SimpleXLedger.Relay.Metering.Hosting;
+using SimpleXLedger.Relay.Plugins;
 using SimpleXLedger.Relay.Storage;
 
 namespace SimpleXLedger.Relay.Queues;
@@ -96,7 +96,7 @@ internal sealed class RelayEngine : IAsyncDisposable
         {
             await writer.DisposeAsync();
             connection.Dispose();
-            throw new SimpleXLedger.Relay.Metering.Loading.PluginLoadException($"metering plugin '{plugin.Id}' refused to start: {e.GetType().Name}: {e.Message}", e);
+            throw new PluginLoadException($"metering plugin '{plugin.Id}' refused to start: {e.GetType().Name}: {e.Message}", e);
         }
 
         var guarded = new GuardedPolicy(plugin, policy, options.MeteringFailOpen, options.MeteringTimeout, logger);

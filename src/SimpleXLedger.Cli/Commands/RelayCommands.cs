@@ -4,7 +4,7 @@ using SimpleXLedger.Relay;
 using SimpleXLedger.Relay.Hosting;
 using SimpleXLedger.Relay.KeySources;
 using SimpleXLedger.Relay.Metering.Tokens;
-using SimpleXLedger.Relay.Metering.Loading;
+using SimpleXLedger.Relay.Plugins;
 
 namespace SimpleXLedger.Cli.Commands;
 

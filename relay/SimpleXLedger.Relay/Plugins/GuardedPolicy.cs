@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using SimpleXLedger.Relay.Metering;
 
-namespace SimpleXLedger.Relay.Metering.Hosting;
+namespace SimpleXLedger.Relay.Plugins;
 
 /// <summary>
 /// Isolates the relay from its metering plugin: every call is caught (and timed out); a failure is

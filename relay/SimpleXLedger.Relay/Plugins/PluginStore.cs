@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using SimpleXLedger.Relay.Metering;
 using SimpleXLedger.Relay.Storage;
 
-namespace SimpleXLedger.Relay.Metering.Hosting;
+namespace SimpleXLedger.Relay.Plugins;
 
 /// <summary>A plugin's key-value state: a memory copy for reads, the relay's database for durability.</summary>
 internal sealed class PluginStore(string plugin, GroupCommitWriter writer) : IMeteringStore
