@@ -55,4 +55,16 @@ internal sealed class PluginStore(string plugin, GroupCommitWriter writer) : IMe
     }
 
     internal void Load(string key, byte[] value) => _entries[key] = value;
+
+    /// <summary>The plugin's store over the relay's, holding the entries read at open.</summary>
+    internal static PluginStore Open(string plugin, RelayStore store)
+    {
+        var opened = new PluginStore(plugin, store.Writer);
+        foreach (var (key, value) in store.Loaded.PluginEntries)
+        {
+            opened.Load(key, value);
+        }
+
+        return opened;
+    }
 }

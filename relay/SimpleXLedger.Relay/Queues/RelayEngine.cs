@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using NSec.Cryptography;
 using SimpleXLedger.Protos.Relay;
@@ -18,13 +17,13 @@ namespace SimpleXLedger.Relay.Queues;
 /// makes every change durable through the group-commit writer before answering, asks the metering
 /// policy before accepting work and tells it what was used. Never logs queue ids, keys or bodies.
 /// The commands are in <c>RelayEngine.Queues.cs</c> and <c>RelayEngine.Messages.cs</c>, the expiry
-/// sweep in <c>RelayEngine.Expiry.cs</c>; loading the database is <see cref="StoreLoader"/>'s.
+/// sweep in <c>RelayEngine.Expiry.cs</c>; opening and loading the database is <see cref="RelayStore"/>'s,
+/// registering the plugin <see cref="MeteringHost"/>'s; all are services of the relay's container.
 /// </summary>
-internal sealed partial class RelayEngine : IAsyncDisposable
+internal sealed partial class RelayEngine : IDisposable
 {
     private static readonly PublicKey DummyKey = RelayProtocol.NewKey().PublicKey;
     private readonly QueueIndex _queues = new();
-    private readonly SqliteConnection _connection;
     private readonly GroupCommitWriter _writer;
     private readonly GuardedPolicy _metering;
     private readonly PluginStore _pluginStore;
@@ -34,10 +33,13 @@ internal sealed partial class RelayEngine : IAsyncDisposable
     private readonly byte[]? _passwordHash;
     private long _nextSeq;
 
-    private RelayEngine(SqliteConnection connection, GroupCommitWriter writer, GuardedPolicy metering, PluginStore pluginStore, RelayOptions options, TimeProvider time, ILogger logger)
+    /// <summary>
+    /// The engine over the opened <paramref name="store"/>, with the queues and messages it held. The store and the
+    /// plugin host are the container's services (it closes them); the engine only uses them.
+    /// </summary>
+    public RelayEngine(RelayStore store, GuardedPolicy metering, PluginStore pluginStore, RelayOptions options, TimeProvider time, ILogger logger)
     {
-        _connection = connection;
-        _writer = writer;
+        _writer = store.Writer;
         _metering = metering;
         _pluginStore = pluginStore;
         _options = options;
@@ -45,6 +47,13 @@ internal sealed partial class RelayEngine : IAsyncDisposable
         _logger = logger;
         _passwordHash = options.CreatePassword is null ? null : SHA256.HashData(Encoding.UTF8.GetBytes(options.CreatePassword));
         _lastSweep = time.GetUtcNow();
+        _nextSeq = store.Loaded.MaxSeq;
+        foreach (var q in store.Loaded.Queues)
+        {
+            _queues.Add(q);
+        }
+
+        logger.LogInformation("relay store open: {Queues} queues, metering {Plugin} {Version}", store.Loaded.Queues.Count, metering.Id, metering.Version);
     }
 
     public GroupCommitWriter Writer => _writer;
@@ -52,54 +61,6 @@ internal sealed partial class RelayEngine : IAsyncDisposable
     public GuardedPolicy Metering => _metering;
 
     public int QueueCount => _queues.Count;
-
-    /// <summary>Opens (or creates) the database, loads queues, messages and metering state, and registers the plugin.</summary>
-    public static async Task<RelayEngine> OpenAsync(RelayOptions options, IMeteringPlugin plugin, IServiceProvider services, TimeProvider time, ILoggerFactory loggers)
-    {
-        Directory.CreateDirectory(options.DataDirectory);
-        var connection = RelayDatabase.Open(options.DataDirectory);
-        var logger = loggers.CreateLogger("SimpleXLedger.Relay");
-        var writer = new GroupCommitWriter(connection, logger, options.MaxCommitBatch);
-        var pluginStore = new PluginStore(plugin.Id, writer);
-
-        // Loading runs on the writer's connection, before any command is accepted.
-        var loaded = await writer.ReadAsync(c => StoreLoader.Load(c, plugin.Id));
-        foreach (var (key, value) in loaded.PluginEntries)
-        {
-            pluginStore.Load(key, value);
-        }
-
-        var pluginDirectory = Path.Combine(options.DataDirectory, "metering", plugin.Id);
-        Directory.CreateDirectory(pluginDirectory);
-        var context = new MeteringPluginContext(
-            MeteringSettings.Merge(options),
-            loggers.CreateLogger($"SimpleXLedger.Relay.Metering.{plugin.Id}"),
-            time,
-            pluginDirectory,
-            pluginStore,
-            services);
-        IMeteringPolicy policy;
-        try
-        {
-            policy = plugin.Register(context);
-        }
-        catch (Exception e)
-        {
-            await writer.DisposeAsync();
-            connection.Dispose();
-            throw new PluginLoadException($"metering plugin '{plugin.Id}' refused to start: {e.GetType().Name}: {e.Message}", e);
-        }
-
-        var guarded = new GuardedPolicy(plugin, policy, options.MeteringFailOpen, options.MeteringTimeout, logger);
-        var engine = new RelayEngine(connection, writer, guarded, pluginStore, options, time, logger) { _nextSeq = loaded.MaxSeq };
-        foreach (var q in loaded.Queues)
-        {
-            engine._queues.Add(q);
-        }
-
-        logger.LogInformation("relay store open: {Queues} queues, metering {Plugin} {Version}", loaded.Queues.Count, plugin.Id, plugin.Version);
-        return engine;
-    }
 
     /// <summary>The pragmas of the writer's connection, for the durability test.</summary>
     public Task<(string JournalMode, string Synchronous)> ReadPragmasAsync() =>
@@ -280,11 +241,5 @@ internal sealed partial class RelayEngine : IAsyncDisposable
 
     private Reply QuotaError(ByteString correlation) => Error(correlation, ErrorCode.Quota, $"the queue holds {_options.QueueQuota} undelivered messages; try later");
 
-    public async ValueTask DisposeAsync()
-    {
-        await _metering.DisposeAsync();
-        await _writer.DisposeAsync();
-        _connection.Dispose();
-        _sweepGate.Dispose();
-    }
+    public void Dispose() => _sweepGate.Dispose();
 }
