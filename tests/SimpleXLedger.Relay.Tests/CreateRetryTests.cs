@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using SimpleXLedger.Net;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
@@ -25,7 +26,7 @@ public sealed class CreateRetryTests(TokenFixture tokens) : IClassFixture<TokenF
         var payment = tokens.Mint();
         QueueCreated first;
         PinnedAddress address;
-        await using (var relay = await Relays.StartAsync(options, services: new RelayServices().Add<ITokenRedeemer>(redeemer)))
+        await using (var relay = await Relays.StartAsync(options, services: s => s.AddSingleton<ITokenRedeemer>(redeemer)))
         {
             address = relay.Address;
             await using var client = await RelayClient.ConnectAsync(relay.Address);
@@ -40,7 +41,7 @@ public sealed class CreateRetryTests(TokenFixture tokens) : IClassFixture<TokenF
             Assert.Equal(2, redeemer.Accepted.Count);
         }
 
-        await using (var relay = await Relays.StartAsync(options with { Listen = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, address.Port) }, services: new RelayServices().Add<ITokenRedeemer>(redeemer)))
+        await using (var relay = await Relays.StartAsync(options with { Listen = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, address.Port) }, services: s => s.AddSingleton<ITokenRedeemer>(redeemer)))
         {
             await using var client = await RelayClient.ConnectAsync(relay.Address);
             var afterRestart = await client.CreateQueueAsync(key, paymentToken: payment);
@@ -65,7 +66,7 @@ public sealed class CreateRetryTests(TokenFixture tokens) : IClassFixture<TokenF
         using var dir = new TempDirectory();
         var redeemer = new TestRedeemer();
         var options = Relays.Options(dir.Path, "tokens") with { MeteringSettings = tokens.Settings() };
-        await using var relay = await Relays.StartAsync(options, services: new RelayServices().Add<ITokenRedeemer>(redeemer));
+        await using var relay = await Relays.StartAsync(options, services: s => s.AddSingleton<ITokenRedeemer>(redeemer));
         await using var client = await RelayClient.ConnectAsync(relay.Address);
         using var key = RelayProtocol.NewKey();
         var payment = tokens.Mint();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Hosting;
@@ -20,7 +21,7 @@ public sealed class InFlightTokenTests(TokenFixture tokens) : IClassFixture<Toke
         using var dir = new TempDirectory();
         var redeemer = new GatedRedeemer();
         var options = Relays.Options(dir.Path, "tokens") with { MeteringSettings = tokens.Settings(), MeteringTimeout = TimeSpan.FromMilliseconds(500) };
-        await using var relay = await Relays.StartAsync(options, services: new RelayServices().Add<ITokenRedeemer>(redeemer));
+        await using var relay = await Relays.StartAsync(options, services: s => s.AddSingleton<ITokenRedeemer>(redeemer));
         await using var client = await RelayClient.ConnectAsync(relay.Address);
         using var key = RelayProtocol.NewKey();
         var q = await client.CreateQueueAsync(key);

@@ -1,6 +1,6 @@
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
-using SimpleXLedger.Relay.Metering.Loading;
+using SimpleXLedger.Relay.Plugins;
 using SimpleXLedger.Relay.Tests.Support;
 
 namespace SimpleXLedger.Relay.Tests;

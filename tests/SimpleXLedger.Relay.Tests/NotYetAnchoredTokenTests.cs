@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Hosting;
@@ -20,9 +21,9 @@ public sealed class NotYetAnchoredTokenTests(TokenFixture tokens) : IClassFixtur
         using var dirA = new TempDirectory();
         using var dirB = new TempDirectory();
         var redeemer = new TestRedeemer { Later = true };
-        var services = new RelayServices().Add<ITokenRedeemer>(redeemer);
+        Action<IServiceCollection> services = s => s.AddSingleton<ITokenRedeemer>(redeemer);
         await using var relayA = await Relays.StartAsync(Relays.Options(dirA.Path, "tokens") with { MeteringSettings = tokens.Settings(riskBudget: 5) }, services: services);
-        await using var relayB = await Relays.StartAsync(Relays.Options(dirB.Path, "tokens") with { MeteringSettings = tokens.Settings() }, services: new RelayServices().Add<ITokenRedeemer>(redeemer));
+        await using var relayB = await Relays.StartAsync(Relays.Options(dirB.Path, "tokens") with { MeteringSettings = tokens.Settings() }, services: s => s.AddSingleton<ITokenRedeemer>(redeemer));
         await using var clientA = await RelayClient.ConnectAsync(relayA.Address);
         await using var clientB = await RelayClient.ConnectAsync(relayB.Address);
         using var keyA = RelayProtocol.NewKey();
@@ -70,7 +71,7 @@ public sealed class NotYetAnchoredTokenTests(TokenFixture tokens) : IClassFixtur
         var log = new CapturingLoggerProvider();
         var redeemer = new TestRedeemer { Unavailable = true };
         var options = Relays.Options(dir.Path, "tokens") with { MeteringSettings = tokens.Settings(riskBudget: 1) };
-        await using var relay = await Relays.StartAsync(options, log: log, services: new RelayServices().Add<ITokenRedeemer>(redeemer));
+        await using var relay = await Relays.StartAsync(options, log: log, services: s => s.AddSingleton<ITokenRedeemer>(redeemer));
         await using var client = await RelayClient.ConnectAsync(relay.Address);
         using var key = RelayProtocol.NewKey();
         var q = await client.CreateQueueAsync(key);
@@ -112,7 +113,7 @@ public sealed class NotYetAnchoredTokenTests(TokenFixture tokens) : IClassFixtur
         settings.Remove("tokenKeys");
         var redeemer = new TestRedeemer { Unavailable = true };
         var options = Relays.Options(dir.Path, "tokens") with { MeteringSettings = settings };
-        await using var relay = await Relays.StartAsync(options, log: log, services: new RelayServices().Add<ITokenRedeemer>(redeemer).Add<ITokenKeySource>(source));
+        await using var relay = await Relays.StartAsync(options, log: log, services: s => s.AddSingleton<ITokenRedeemer>(redeemer).AddSingleton<ITokenKeySource>(source));
         await using var client = await RelayClient.ConnectAsync(relay.Address);
         using var key = RelayProtocol.NewKey();
         var q = await client.CreateQueueAsync(key);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
@@ -17,13 +18,14 @@ public sealed class TokenMeteringTests(TokenFixture tokens) : IClassFixture<Toke
     {
         var redeemer = new TestRedeemer();
         var options = Relays.Options(dir.Path, "tokens") with { MeteringSettings = settings ?? tokens.Settings() };
-        var services = new RelayServices().Add<ITokenRedeemer>(redeemer);
-        if (keySource is not null)
+        var relay = await Relays.StartAsync(options, clock, log, services =>
         {
-            services.Add(keySource);
-        }
-
-        var relay = await Relays.StartAsync(options, clock, log, services);
+            services.AddSingleton<ITokenRedeemer>(redeemer);
+            if (keySource is not null)
+            {
+                services.AddSingleton(keySource);
+            }
+        });
         return (relay, redeemer);
     }
 
@@ -404,7 +406,7 @@ public sealed class TokenMeteringTests(TokenFixture tokens) : IClassFixture<Toke
 
         // Without --devnet the directory is not a key source: the plugin refuses to start with no keys.
         using var dir2 = new TempDirectory();
-        var e = await Assert.ThrowsAsync<SimpleXLedger.Relay.Metering.Loading.PluginLoadException>(() => Relays.StartAsync(options with { DataDirectory = dir2.Path, Devnet = false }));
+        var e = await Assert.ThrowsAsync<SimpleXLedger.Relay.Plugins.PluginLoadException>(() => Relays.StartAsync(options with { DataDirectory = dir2.Path, Devnet = false }));
         Assert.Contains("trusts no token keys", e.Message, StringComparison.Ordinal);
     }
 

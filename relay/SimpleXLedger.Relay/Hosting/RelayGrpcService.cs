@@ -105,7 +105,7 @@ internal sealed class RelayGrpcService(RelayEngine engine, SessionRegistry sessi
             {
                 // A bug must not end the session nor strand the command's permit: answer INTERNAL.
                 logger.LogError("session command failed with {ExceptionType}", e.GetType().Name);
-                sink.Reply(RelayEngine.Error(Google.Protobuf.ByteString.Empty, ErrorCode.Internal, "internal error"));
+                sink.Reply(Replies.Error(Google.Protobuf.ByteString.Empty, ErrorCode.Internal, "internal error"));
             }
         }
 

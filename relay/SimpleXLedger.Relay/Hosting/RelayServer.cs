@@ -11,8 +11,9 @@ using SimpleXLedger.Hosting.Tracing;
 using SimpleXLedger.Net;
 using SimpleXLedger.Net.Tls;
 using SimpleXLedger.Relay.Client;
-using SimpleXLedger.Relay.Metering.Loading;
+using SimpleXLedger.Relay.Plugins;
 using SimpleXLedger.Relay.Queues;
+using SimpleXLedger.Relay.Storage;
 
 namespace SimpleXLedger.Relay.Hosting;
 
@@ -48,9 +49,11 @@ public sealed class RelayServer : IAsyncDisposable
 
     /// <summary>
     /// Starts a relay. Without <paramref name="loggers"/> it logs to standard error (standard output
-    /// stays for the address line). <paramref name="services"/> are offered to the metering plugin.
+    /// stays for the address line). <paramref name="configureServices"/> adds the host's services to the
+    /// relay's container, where the metering plugin finds them through its context's <see cref="IServiceProvider"/>
+    /// (an <c>ITokenRedeemer</c>, an <c>ITokenKeySource</c>); instances registered as such stay the caller's to dispose.
     /// </summary>
-    public static async Task<RelayServer> StartAsync(RelayOptions options, RelayServices? services = null, TimeProvider? time = null, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
+    public static async Task<RelayServer> StartAsync(RelayOptions options, Action<IServiceCollection>? configureServices = null, TimeProvider? time = null, ILoggerFactory? loggers = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         time ??= TimeProvider.System;
@@ -64,52 +67,61 @@ public sealed class RelayServer : IAsyncDisposable
         var certificate = SelfSignedCertificate.LoadOrCreate(options.DataDirectory, "sxl-relay");
         var fingerprint = CertificateFingerprint.Sha256(certificate);
         var sessions = new SessionRegistry();
-        var engine = await RelayEngine.OpenAsync(options, plugin, services ?? new RelayServices(), time, loggers);
-
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggers);
-        builder.Services.AddSingleton(engine);
-        builder.Services.AddSingleton(sessions);
-        builder.Services.AddSingleton(options);
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.Http2.MaxStreamsPerConnection = 256;
-            kestrel.Listen(options.Listen, listen =>
-            {
-                listen.Protocols = HttpProtocols.Http2;
-                // Forget a connection's session nonce when the connection closes.
-                listen.Use(next => async connection =>
-                {
-                    try
-                    {
-                        await next(connection);
-                    }
-                    finally
-                    {
-                        sessions.Close(connection.ConnectionId);
-                    }
-                });
-                listen.UseHttps(certificate);
-            });
-        });
-        builder.Services.AddGrpc(o =>
-        {
-            // Room for the largest body plus a token and the envelope; beyond that gRPC refuses the frame itself.
-            o.MaxReceiveMessageSize = options.MaxMessageBytes + (8 * 1024);
-            o.EnableDetailedErrors = false;
-        });
-        builder.Services.AddRequestTrace(options.DataDirectory);
-        builder.Services.AddGrpcRequestGuard();
-
+        var store = await RelayStore.OpenAsync(options, plugin.Id, loggers.CreateLogger("SimpleXLedger.Relay"));
+        WebApplication? app = null;
         try
         {
-            return await FinishAsync(builder.Build(), options, engine, sessions, fingerprint, time, cancellationToken);
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.Services.AddSingleton(loggers);
+            builder.Services.AddSingleton(sessions);
+            builder.Services.AddSingleton(options);
+            builder.Services.AddRelayEngine(store, plugin, time);
+            configureServices?.Invoke(builder.Services);
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.AddServerHeader = false;
+                kestrel.Limits.Http2.MaxStreamsPerConnection = 256;
+                kestrel.Listen(options.Listen, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http2;
+                    // Forget a connection's session nonce when the connection closes.
+                    listen.Use(next => async connection =>
+                    {
+                        try
+                        {
+                            await next(connection);
+                        }
+                        finally
+                        {
+                            sessions.Close(connection.ConnectionId);
+                        }
+                    });
+                    listen.UseHttps(certificate);
+                });
+            });
+            builder.Services.AddGrpc(o =>
+            {
+                // Room for the largest body plus a token and the envelope; beyond that gRPC refuses the frame itself.
+                o.MaxReceiveMessageSize = options.MaxMessageBytes + (8 * 1024);
+                o.EnableDetailedErrors = false;
+            });
+            builder.Services.AddRequestTrace(options.DataDirectory);
+            builder.Services.AddGrpcRequestGuard();
+            app = builder.Build();
+
+            // Registers the metering plugin now, before anything listens: a plugin that refuses to start stops the start.
+            var engine = app.Services.GetRequiredService<RelayEngine>();
+            return await FinishAsync(app, options, engine, sessions, fingerprint, time, cancellationToken);
         }
         catch
         {
-            await engine.DisposeAsync();
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
+
+            await store.DisposeAsync();
             throw;
         }
     }
@@ -154,23 +166,8 @@ public sealed class RelayServer : IAsyncDisposable
             await _app.StopAsync(stopTimeout.Token);
         }
 
+        // The container disposes the engine, then the plugin host, then the store.
         await _app.DisposeAsync();
-        await Engine.DisposeAsync();
         _stopping.Dispose();
     }
-}
-
-/// <summary>Services the host offers the metering plugin (a token redeemer, a key source), by type.</summary>
-public sealed class RelayServices : IServiceProvider
-{
-    private readonly Dictionary<Type, object> _services = [];
-
-    public RelayServices Add<T>(T service)
-        where T : class
-    {
-        _services[typeof(T)] = service;
-        return this;
-    }
-
-    public object? GetService(Type serviceType) => _services.GetValueOrDefault(serviceType);
 }

@@ -1,6 +1,10 @@
+using Microsoft.Extensions.DependencyInjection;
 using SimpleXLedger.Clearing.Client;
+<<<<<<< HEAD
 using SimpleXLedger.Net;
 using SimpleXLedger.Relay.Hosting;
+=======
+>>>>>>> h-relay
 using SimpleXLedger.Relay.Metering.Tokens;
 
 namespace SimpleXLedger.Cli.Commands;
@@ -23,10 +27,7 @@ internal sealed class ClearingRedeemerFactory : IAsyncDisposable
         _redeemer = redeemer;
         _key = key;
         Error = error;
-        Services = redeemer is null ? new RelayServices() : new RelayServices().Add<ITokenRedeemer>(redeemer);
     }
-
-    public RelayServices Services { get; }
 
     public string? Error { get; }
 
@@ -67,6 +68,15 @@ internal sealed class ClearingRedeemerFactory : IAsyncDisposable
             key,
             ClearingTokenRedeemer.LoadOrCreateRedeemerId(dataDirectory));
         return Task.FromResult(new ClearingRedeemerFactory(redeemer, key, null));
+    }
+
+    /// <summary>Registers the redeemer, if any, in the relay's container (as an instance: it stays this factory's to dispose).</summary>
+    public void AddTo(IServiceCollection services)
+    {
+        if (_redeemer is not null)
+        {
+            services.AddSingleton<ITokenRedeemer>(_redeemer);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -1,10 +1,11 @@
 using System.CommandLine;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using SimpleXLedger.Relay;
 using SimpleXLedger.Relay.Hosting;
 using SimpleXLedger.Relay.KeySources;
 using SimpleXLedger.Relay.Metering.Tokens;
-using SimpleXLedger.Relay.Metering.Loading;
+using SimpleXLedger.Relay.Plugins;
 
 namespace SimpleXLedger.Cli.Commands;
 
@@ -116,7 +117,6 @@ internal static class RelayCommands
                     return ExitCodes.Failed;
                 }
 
-                redeemer.Services.Add<ITokenKeySource>(keySource);
             }
 
             using var _keySource = keySource;
@@ -124,7 +124,17 @@ internal static class RelayCommands
             RelayServer server;
             try
             {
-                server = await RelayServer.StartAsync(options, redeemer.Services, cancellationToken: cancellationToken);
+                server = await RelayServer.StartAsync(
+                    options,
+                    services =>
+                    {
+                        redeemer.AddTo(services);
+                        if (keySource is not null)
+                        {
+                            services.AddSingleton<ITokenKeySource>(keySource);
+                        }
+                    },
+                    cancellationToken: cancellationToken);
             }
             catch (PluginLoadException e)
             {

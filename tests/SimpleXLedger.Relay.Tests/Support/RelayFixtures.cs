@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SimpleXLedger.Relay.Hosting;
 using SimpleXLedger.Testing;
@@ -83,7 +84,7 @@ public static class Relays
         PluginsDirectory = metering == "testmeter" ? TestPlugins : ShippedPlugins,
     };
 
-    public static Task<RelayServer> StartAsync(RelayOptions options, TimeProvider? time = null, CapturingLoggerProvider? log = null, RelayServices? services = null)
+    public static Task<RelayServer> StartAsync(RelayOptions options, TimeProvider? time = null, CapturingLoggerProvider? log = null, Action<IServiceCollection>? services = null)
     {
         var loggers = LoggerFactory.Create(b =>
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using SimpleXLedger.Net;
 using SimpleXLedger.Relay;
@@ -47,7 +48,7 @@ public sealed class TestRelay : IAsyncDisposable
                 ["messagesPerCredit"] = MessagesPerCredit.ToString(CultureInfo.InvariantCulture),
             },
         };
-        var services = redeemer is null ? null : new RelayServices().Add(redeemer);
+        Action<IServiceCollection>? services = redeemer is null ? null : s => s.AddSingleton(redeemer);
         var server = await RelayServer.StartAsync(options, services, loggers: NullLoggerFactory.Instance);
         return new TestRelay(server, directory);
     }

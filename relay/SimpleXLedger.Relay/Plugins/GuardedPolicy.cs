@@ -1,14 +1,14 @@
 using Microsoft.Extensions.Logging;
 using SimpleXLedger.Relay.Metering;
 
-namespace SimpleXLedger.Relay.Metering.Hosting;
+namespace SimpleXLedger.Relay.Plugins;
 
 /// <summary>
 /// Isolates the relay from its metering plugin: every call is caught (and timed out); a failure is
 /// logged by hook and exception type only (never the payload) and then fails open (free of charge)
 /// or closed (UNAVAILABLE), as configured. A plugin cannot crash the relay or leak through its errors.
 /// </summary>
-internal sealed class GuardedPolicy(IMeteringPlugin plugin, IMeteringPolicy inner, bool failOpen, TimeSpan timeout, ILogger logger)
+internal sealed class GuardedPolicy(IMeteringPlugin plugin, IMeteringPolicy inner, bool failOpen, TimeSpan timeout, ILogger logger) : IAsyncDisposable
 {
     private static readonly MeteringDenial Closed = new(DenialKind.Unavailable, "metering is unavailable; try again later");
     private long _failures;

@@ -2,7 +2,7 @@ using System.Reflection;
 using System.Runtime.Loader;
 using SimpleXLedger.Relay.Metering;
 
-namespace SimpleXLedger.Relay.Metering.Loading;
+namespace SimpleXLedger.Relay.Plugins;
 
 /// <summary>
 /// Finds a metering plugin in <c>&lt;plugins&gt;/&lt;id&gt;/</c> and loads it in an AssemblyLoadContext of

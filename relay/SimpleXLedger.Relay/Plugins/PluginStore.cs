@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using SimpleXLedger.Relay.Metering;
 using SimpleXLedger.Relay.Storage;
 
-namespace SimpleXLedger.Relay.Metering.Hosting;
+namespace SimpleXLedger.Relay.Plugins;
 
 /// <summary>A plugin's key-value state: a memory copy for reads, the relay's database for durability.</summary>
 internal sealed class PluginStore(string plugin, GroupCommitWriter writer) : IMeteringStore
@@ -55,4 +55,16 @@ internal sealed class PluginStore(string plugin, GroupCommitWriter writer) : IMe
     }
 
     internal void Load(string key, byte[] value) => _entries[key] = value;
+
+    /// <summary>The plugin's store over the relay's, holding the entries read at open.</summary>
+    internal static PluginStore Open(string plugin, RelayStore store)
+    {
+        var opened = new PluginStore(plugin, store.Writer);
+        foreach (var (key, value) in store.Loaded.PluginEntries)
+        {
+            opened.Load(key, value);
+        }
+
+        return opened;
+    }
 }
