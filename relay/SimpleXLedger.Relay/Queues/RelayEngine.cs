@@ -3,10 +3,6 @@ using System.Text;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using NSec.Cryptography;
-<<<<<<< HEAD
-using SimpleXLedger.Net.Crash;
-=======
->>>>>>> h-relay
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Metering;

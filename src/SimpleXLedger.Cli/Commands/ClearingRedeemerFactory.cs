@@ -1,10 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using SimpleXLedger.Clearing.Client;
-<<<<<<< HEAD
 using SimpleXLedger.Net;
-using SimpleXLedger.Relay.Hosting;
-=======
->>>>>>> h-relay
 using SimpleXLedger.Relay.Metering.Tokens;
 
 namespace SimpleXLedger.Cli.Commands;
