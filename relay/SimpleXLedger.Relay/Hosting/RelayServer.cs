@@ -1,13 +1,9 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using SimpleXLedger.Hosting.BadInput;
-using SimpleXLedger.Hosting.Tracing;
+using SimpleXLedger.Hosting.Startup;
 using SimpleXLedger.Net;
 using SimpleXLedger.Net.Tls;
 using SimpleXLedger.Relay.Client;
@@ -71,8 +67,7 @@ public sealed class RelayServer : IAsyncDisposable
         WebApplication? app = null;
         try
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
+            var builder = ServiceHost.CreateBuilder();
             builder.Services.AddSingleton(loggers);
             builder.Services.AddSingleton(sessions);
             builder.Services.AddSingleton(options);
@@ -80,7 +75,6 @@ public sealed class RelayServer : IAsyncDisposable
             configureServices?.Invoke(builder.Services);
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
-                kestrel.AddServerHeader = false;
                 kestrel.Limits.Http2.MaxStreamsPerConnection = 256;
                 kestrel.Listen(options.Listen, listen =>
                 {
@@ -100,14 +94,8 @@ public sealed class RelayServer : IAsyncDisposable
                     listen.UseHttps(certificate);
                 });
             });
-            builder.Services.AddGrpc(o =>
-            {
-                // Room for the largest body plus a token and the envelope; beyond that gRPC refuses the frame itself.
-                o.MaxReceiveMessageSize = options.MaxMessageBytes + (8 * 1024);
-                o.EnableDetailedErrors = false;
-            });
-            builder.Services.AddRequestTrace(options.DataDirectory);
-            builder.Services.AddGrpcRequestGuard();
+            // Room for the largest body plus a token and the envelope; beyond that gRPC refuses the frame itself.
+            builder.Services.AddServiceDefaults(options.DataDirectory, options.MaxMessageBytes + (8 * 1024));
             app = builder.Build();
 
             // Registers the metering plugin now, before anything listens: a plugin that refuses to start stops the start.
@@ -128,14 +116,11 @@ public sealed class RelayServer : IAsyncDisposable
 
     private static async Task<RelayServer> FinishAsync(WebApplication app, RelayOptions options, RelayEngine engine, SessionRegistry sessions, byte[] fingerprint, TimeProvider time, CancellationToken ct)
     {
-        app.UseRequestTrace();
-        app.UseGrpcRequestGuard();
+        app.UseServiceDefaults();
         app.MapGrpcService<RelayGrpcService>();
         await app.StartAsync(ct);
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var port = new Uri(bound).Port;
-        var host = options.PublicHost ?? (options.Listen.Address.Equals(IPAddress.Any) ? "127.0.0.1" : options.Listen.Address.ToString());
-        return new RelayServer(app, engine, new PinnedAddress(fingerprint, host, port), sessions, time, options.SweepInterval);
+        var address = ServiceHost.BoundAddress(app, options.Listen, options.PublicHost, fingerprint);
+        return new RelayServer(app, engine, address, sessions, time, options.SweepInterval);
     }
 
     /// <summary>Expires messages and charges storage now (tests move a fake clock, then call this).</summary>

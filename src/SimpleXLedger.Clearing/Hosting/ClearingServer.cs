@@ -2,8 +2,6 @@ using System.Net;
 using Mediator;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -13,8 +11,7 @@ using SimpleXLedger.Clearing.Maintenance;
 using SimpleXLedger.Clearing.Receipts;
 using SimpleXLedger.Clearing.Registry;
 using SimpleXLedger.Clearing.Storage;
-using SimpleXLedger.Hosting.BadInput;
-using SimpleXLedger.Hosting.Tracing;
+using SimpleXLedger.Hosting.Startup;
 using SimpleXLedger.Net;
 using SimpleXLedger.Net.Tls;
 
@@ -73,19 +70,10 @@ public sealed class ClearingServer : IAsyncDisposable
         var certificate = SelfSignedCertificate.LoadOrCreate(settings.DataDirectory, "sxl-clearing");
         var fingerprint = CertificateFingerprint.Sha256(certificate);
 
-        // No configuration files are read, so none is watched: by default the host watches its content root (the
-        // working directory), and every SQLite write below it would wake the watcher.
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            ContentRootPath = AppContext.BaseDirectory,
-            Args = ["--hostBuilder:reloadConfigOnChange=false"],
-        });
-        builder.Logging.ClearProviders();
-        logging?.Invoke(builder.Logging);
+        var builder = ServiceHost.CreateBuilder(logging);
         builder.Services.AddClearingCore(settings, database, registry, identity);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 8 * 1024 * 1024;
 
             // A batch is a few hundred kilobytes: windows that take whole batches without waiting for updates.
@@ -97,18 +85,11 @@ public sealed class ClearingServer : IAsyncDisposable
                 listen.UseHttps(certificate);
             });
         });
-        builder.Services.AddGrpc(o =>
-        {
-            // A full batch of tokens and its envelope.
-            o.MaxReceiveMessageSize = (settings.MaxBatch * 400) + (64 * 1024);
-            o.EnableDetailedErrors = false;
-        });
-        builder.Services.AddRequestTrace(settings.DataDirectory);
-        builder.Services.AddGrpcRequestGuard();
+        // A full batch of tokens and its envelope.
+        builder.Services.AddServiceDefaults(settings.DataDirectory, (settings.MaxBatch * 400) + (64 * 1024));
 
         var app = builder.Build();
-        app.UseRequestTrace();
-        app.UseGrpcRequestGuard();
+        app.UseServiceDefaults();
         app.MapGrpcService<ClearingGrpcService>();
         app.MapGrpcService<SimpleXLedger.Clearing.Settlement.SettlementGrpcService>();
         await app.StartAsync(cancellationToken);
@@ -124,10 +105,7 @@ public sealed class ClearingServer : IAsyncDisposable
             {
             }
 
-            var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            var port = new Uri(bound).Port;
-            var host = endpoint.PublicHost ?? (endpoint.Grpc.Address.Equals(IPAddress.Any) ? "127.0.0.1" : endpoint.Grpc.Address.ToString());
-            return new ClearingServer(app, new PinnedAddress(fingerprint, host, port), settings);
+            return new ClearingServer(app, ServiceHost.BoundAddress(app, endpoint.Grpc, endpoint.PublicHost, fingerprint), settings);
         }
         catch
         {

@@ -6,8 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using SimpleXLedger.Hosting.BadInput;
-using SimpleXLedger.Hosting.Tracing;
+using SimpleXLedger.Hosting.Startup;
 using SimpleXLedger.Issuer.Ledger;
 using SimpleXLedger.Issuer.Storage;
 using SimpleXLedger.Net.Tls;
@@ -50,12 +49,7 @@ public static class IssuerHost
         settings.Validate();
         await DataDirectory.OpenAsync(settings, ledger.IsDevelopment ? IssuerMode.Development : IssuerMode.Ledger, (ledger as ChainLedger)?.Address, cancellationToken);
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        if (logging is not null)
-        {
-            logging(builder.Logging);
-        }
+        var builder = ServiceHost.CreateBuilder(logging);
 
         X509Certificate2? certificate = null;
         X509Certificate2 Certificate() => certificate ??= endpoints.CertificatePath is not null
@@ -64,7 +58,6 @@ public static class IssuerHost
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 4 * 1024 * 1024;
             kestrel.Listen(endpoints.Http, listen =>
             {
@@ -85,21 +78,13 @@ public static class IssuerHost
         });
 
         builder.Services.AddIssuerCore(settings, ledger, writer);
-        builder.Services.AddGrpc(o =>
-        {
-            o.MaxReceiveMessageSize = 4 * 1024 * 1024;
-            o.EnableDetailedErrors = false;
-        });
-        builder.Services.AddRequestTrace(settings.DataDirectory);
-        builder.Services.AddGrpcRequestGuard();
+        builder.Services.AddServiceDefaults(settings.DataDirectory, 4 * 1024 * 1024);
         builder.Services.AddSingleton<IssuerMaintenance>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IssuerMaintenance>());
 
         var app = builder.Build();
-        app.UseRequestTrace();
         // Refusals that no endpoint wrote (an unknown path, a method not allowed) still carry a problem body (RFC 9457).
-        app.UseStatusCodePages(PrivacyPassEndpoints.WriteStatusProblemAsync);
-        app.UseGrpcRequestGuard();
+        app.UseServiceDefaults(between: a => a.UseStatusCodePages(PrivacyPassEndpoints.WriteStatusProblemAsync));
         var grpc = app.MapGrpcService<IssuerGrpcService>();
         if (endpoints.Grpc.Port != 0 && endpoints.Http.Port != 0)
         {

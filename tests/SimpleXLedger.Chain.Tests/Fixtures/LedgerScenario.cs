@@ -5,6 +5,7 @@ using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Chain.Merkle;
 using SimpleXLedger.Chain.Receipts;
 using SimpleXLedger.Chain.Services;
+using SimpleXLedger.Testing.Chain;
 
 namespace SimpleXLedger.Chain.Tests.Fixtures;
 

@@ -3,6 +3,7 @@ using SimpleXLedger.Chain.Contracts;
 using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Chain.Services;
 using SimpleXLedger.Chain.Tests.Fixtures;
+using SimpleXLedger.Testing.Chain;
 
 namespace SimpleXLedger.Chain.Tests.Ledger;
 

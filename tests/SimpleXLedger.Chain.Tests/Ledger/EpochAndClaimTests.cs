@@ -6,6 +6,7 @@ using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Chain.Merkle;
 using SimpleXLedger.Chain.Services;
 using SimpleXLedger.Chain.Tests.Fixtures;
+using SimpleXLedger.Testing.Chain;
 
 namespace SimpleXLedger.Chain.Tests.Ledger;
 

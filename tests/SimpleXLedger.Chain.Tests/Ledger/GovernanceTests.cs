@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using SimpleXLedger.Chain.Contracts;
 using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Chain.Tests.Fixtures;
+using SimpleXLedger.Testing.Chain;
 
 namespace SimpleXLedger.Chain.Tests.Ledger;
 

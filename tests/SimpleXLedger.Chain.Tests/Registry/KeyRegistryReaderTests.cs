@@ -2,6 +2,7 @@ using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Chain.Registry;
 using SimpleXLedger.Chain.Services;
 using SimpleXLedger.Chain.Tests.Fixtures;
+using SimpleXLedger.Testing.Chain;
 
 namespace SimpleXLedger.Chain.Tests.Registry;
 

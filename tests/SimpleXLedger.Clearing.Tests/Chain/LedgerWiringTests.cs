@@ -6,6 +6,7 @@ using SimpleXLedger.Clearing.Redemption;
 using SimpleXLedger.Clearing.Registry;
 using SimpleXLedger.Clearing.Tests.Support;
 using SimpleXLedger.Protos.Clearing;
+using SimpleXLedger.Testing.Chain;
 
 namespace SimpleXLedger.Clearing.Tests.Chain;
 

@@ -11,6 +11,7 @@ using SimpleXLedger.Clearing.Registry;
 using SimpleXLedger.Clearing.Settlement;
 using SimpleXLedger.Clearing.Tests.Support;
 using SimpleXLedger.Operator.Payouts;
+using SimpleXLedger.Testing.Chain;
 
 namespace SimpleXLedger.Clearing.Tests.Settlement;
 

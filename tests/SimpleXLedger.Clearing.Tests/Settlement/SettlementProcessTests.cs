@@ -6,6 +6,7 @@ using SimpleXLedger.Clearing.Settlement;
 using SimpleXLedger.Clearing.Tests.Support;
 using SimpleXLedger.Net;
 using SimpleXLedger.Testing;
+using SimpleXLedger.Testing.Chain;
 
 namespace SimpleXLedger.Clearing.Tests.Settlement;
 

@@ -7,6 +7,7 @@ using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Chain.Services;
 using SimpleXLedger.Clearing.Tests.Support;
 using SimpleXLedger.Testing;
+using SimpleXLedger.Testing.Chain;
 using Xunit.Abstractions;
 
 namespace SimpleXLedger.Clearing.Tests.Vendor;

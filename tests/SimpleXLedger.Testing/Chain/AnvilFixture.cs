@@ -1,8 +1,12 @@
 using SimpleXLedger.Chain.Devnet;
 
-namespace SimpleXLedger.Clearing.Tests.Support;
+namespace SimpleXLedger.Testing.Chain;
 
-/// <summary>One real Anvil node shared by the "anvil" collection; each test deploys its own ledger on it.</summary>
+/// <summary>
+/// One real Anvil node shared by every test of a test assembly's "anvil" collection (they run one after another;
+/// each test deploys its own ledger on it). xunit wants the collection defined in the test assembly itself:
+/// each declares <c>[CollectionDefinition(AnvilCollection.Name)] class AnvilCollection : ICollectionFixture&lt;AnvilFixture&gt;</c>.
+/// </summary>
 public sealed class AnvilFixture : IAsyncLifetime
 {
     private AnvilNode? _node;
@@ -20,10 +24,4 @@ public sealed class AnvilFixture : IAsyncLifetime
             await _node.DisposeAsync();
         }
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class AnvilCollection : ICollectionFixture<AnvilFixture>
-{
-    public const string Name = "anvil";
 }
