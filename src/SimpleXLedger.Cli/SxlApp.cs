@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SimpleXLedger.Cli.Commands;
+using SimpleXLedger.Net;
 
 namespace SimpleXLedger.Cli;
 

@@ -11,6 +11,7 @@ using SimpleXLedger.Clearing.Hosting;
 using SimpleXLedger.Clearing.Receipts;
 using SimpleXLedger.Clearing.Registry;
 using SimpleXLedger.Clearing.Storage;
+using SimpleXLedger.Net;
 
 namespace SimpleXLedger.Cli.Commands;
 

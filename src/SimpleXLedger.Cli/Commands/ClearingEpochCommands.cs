@@ -9,6 +9,7 @@ using SimpleXLedger.Clearing.Receipts;
 using SimpleXLedger.Clearing.Registry;
 using SimpleXLedger.Clearing.Settlement;
 using SimpleXLedger.Clearing.Storage;
+using SimpleXLedger.Net;
 
 namespace SimpleXLedger.Cli.Commands;
 

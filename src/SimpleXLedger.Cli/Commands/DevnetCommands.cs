@@ -6,6 +6,7 @@ using SimpleXLedger.Devnet.Audit;
 using SimpleXLedger.Devnet.Network;
 using SimpleXLedger.Devnet.Processes;
 using SimpleXLedger.Devnet.Scenarios;
+using SimpleXLedger.Net;
 using Spectre.Console;
 
 namespace SimpleXLedger.Cli.Commands;

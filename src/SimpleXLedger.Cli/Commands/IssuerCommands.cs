@@ -15,6 +15,7 @@ using SimpleXLedger.Issuer.Hosting;
 using SimpleXLedger.Issuer.Keys;
 using SimpleXLedger.Issuer.Ledger;
 using SimpleXLedger.Issuer.Storage;
+using SimpleXLedger.Net;
 using Spectre.Console;
 
 namespace SimpleXLedger.Cli.Commands;

@@ -8,6 +8,7 @@ using SimpleXLedger.Chain;
 using SimpleXLedger.Chain.Accounts;
 using SimpleXLedger.Chain.Contracts;
 using SimpleXLedger.Chain.Services;
+using SimpleXLedger.Net;
 using Spectre.Console;
 
 namespace SimpleXLedger.Cli.Commands;

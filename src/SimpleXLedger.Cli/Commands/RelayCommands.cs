@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using SimpleXLedger.Net;
 using SimpleXLedger.Relay;
 using SimpleXLedger.Relay.Hosting;
 using SimpleXLedger.Relay.KeySources;

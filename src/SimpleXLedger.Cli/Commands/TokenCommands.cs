@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SimpleXLedger.Net;
 using SimpleXLedger.Tokens;
 
 namespace SimpleXLedger.Cli.Commands;

@@ -9,6 +9,7 @@ using SimpleXLedger.Cards;
 using SimpleXLedger.Chain.Accounts;
 using SimpleXLedger.Chain.Contracts;
 using SimpleXLedger.Chain.Services;
+using SimpleXLedger.Net;
 using Spectre.Console;
 
 namespace SimpleXLedger.Cli.Commands;

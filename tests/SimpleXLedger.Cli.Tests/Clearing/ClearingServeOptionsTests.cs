@@ -1,7 +1,8 @@
-using SimpleXLedger.Cli.Commands;
-using SimpleXLedger.Cli.Tests.Token;
 using SimpleXLedger.Clearing;
 using SimpleXLedger.Clearing.Redemption;
+using SimpleXLedger.Cli.Commands;
+using SimpleXLedger.Cli.Tests.Token;
+using SimpleXLedger.Net;
 
 namespace SimpleXLedger.Cli.Tests.Clearing;
 

@@ -1,4 +1,5 @@
 using SimpleXLedger.Chain.Devnet;
+using Xunit;
 
 namespace SimpleXLedger.Testing.Chain;
 

@@ -7,19 +7,20 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Google.Protobuf;
 using Grpc.Net.Client;
+using SimpleXLedger.Net;
 using SimpleXLedger.Net.Tls;
 using SimpleXLedger.Protos.Issuer;
 using SimpleXLedger.Tokens;
 using IssuerClient = SimpleXLedger.Protos.Issuer.Issuer.IssuerClient;
 
-namespace SimpleXLedger.Cli.Commands.Bench;
+namespace SimpleXLedger.Benchmarks;
 
 /// <summary>
 /// <c>sxl bench issuance</c>: tokens per second from one issuer process (<c>sxl issuer serve</c>, a child process,
 /// gRPC over TLS on loopback, card debits committed to SQLite with full sync), fed by clients in this process
 /// that send pre-blinded batches of 100. Baseline in the same run: <c>openssl speed -multi &lt;cores&gt; rsa2048</c>.
 /// </summary>
-internal static partial class IssuanceBench
+public static partial class IssuanceBench
 {
     private const string IssuerName = "bench.issuer.local";
 

@@ -7,8 +7,9 @@ using Microsoft.Data.Sqlite;
 using Nethereum.Util;
 using SimpleXLedger.Clearing.Settlement;
 using SimpleXLedger.Clearing.Storage;
+using SimpleXLedger.Net;
 
-namespace SimpleXLedger.Cli.Commands.Bench;
+namespace SimpleXLedger.Benchmarks;
 
 /// <summary>
 /// <c>sxl bench settlement</c>: closing one epoch (sums over the recorded batches and the payees' counts, leaves,
@@ -16,7 +17,7 @@ namespace SimpleXLedger.Cli.Commands.Bench;
 /// redemption rows of <c>--tokens</c> tokens over <c>--payees</c> payees. Baseline from the same run: the bare SQL
 /// scan that sums the same batches per payee (what the close cannot be faster than).
 /// </summary>
-internal static class SettlementBench
+public static class SettlementBench
 {
     public static Command Build()
     {

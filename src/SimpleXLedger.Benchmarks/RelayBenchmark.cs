@@ -5,10 +5,12 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using NSec.Cryptography;
 using SimpleXLedger.Protos.Relay;
+using SimpleXLedger.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Hosting;
+using SimpleXLedger.Relay.Queues;
 
-namespace SimpleXLedger.Relay.Benchmark;
+namespace SimpleXLedger.Benchmarks;
 
 /// <summary>What one benchmark run measures.</summary>
 public sealed record RelayBenchmarkResult(

@@ -1,6 +1,6 @@
-namespace SimpleXLedger.Cli;
+namespace SimpleXLedger.Net;
 
-/// <summary>Exit codes shared by every <c>sxl</c> command.</summary>
+/// <summary>Exit codes every SimpleXLedger program shares (<c>sxl</c> and its tools).</summary>
 public static class ExitCodes
 {
     /// <summary>Success.</summary>

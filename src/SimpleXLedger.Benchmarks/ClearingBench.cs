@@ -17,17 +17,18 @@ using SimpleXLedger.Clearing.Receipts;
 using SimpleXLedger.Clearing.Redemption;
 using SimpleXLedger.Clearing.Registry;
 using SimpleXLedger.Clearing.Storage;
+using SimpleXLedger.Net;
 using SimpleXLedger.Protos.Clearing;
 using SimpleXLedger.Tokens;
 
-namespace SimpleXLedger.Cli.Commands.Bench;
+namespace SimpleXLedger.Benchmarks;
 
 /// <summary>
 /// <c>sxl bench clearing</c>: redemptions per second through the clearing house (gRPC/TLS on loopback,
 /// verification, spent-set check-and-insert into a fresh SQLite database, receipts), against the same run's
 /// baseline: platform RSA-2048 PSS verifications per second on every core.
 /// </summary>
-internal static class ClearingBench
+public static class ClearingBench
 {
     private const string IssuerName = "bench.sxl.invalid";
     private const int WarmupBatches = 8;
