@@ -1,15 +1,15 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using SimpleXLedger.Devnet.Audit;
-using SimpleXLedger.Devnet.Audit.Faults;
-using SimpleXLedger.Devnet.Audit.Fuzz;
+using SimpleXLedger.Audit;
+using SimpleXLedger.Audit.Faults;
+using SimpleXLedger.Audit.Fuzz;
 using SimpleXLedger.Devnet.Tests.Support;
 using SimpleXLedger.Testing;
 
-namespace SimpleXLedger.Devnet.Tests.Audit;
+namespace SimpleXLedger.Audit.Tests;
 
 /// <summary>
-/// The privacy audit's short run, once, as a real process: <c>sxl devnet --scenario audit --exit --json</c> with 40
+/// The privacy audit's short run, once, as a real process: <c>sxl-audit --exit --json</c> with 40
 /// users per population and a 20-second soak of 8 users (the full run has 200 and 120 s of 32; same code path), a fixed
 /// seed so a failure replays.
 /// </summary>
@@ -31,7 +31,7 @@ public sealed class AuditScenarioTests : IDisposable
         await using var devnet = ChildProcess.Start(
             "dotnet",
             [
-                RepositoryPaths.SxlDll, "devnet", "--scenario", "audit", "--exit", "--json", "--data", _data,
+                RepositoryPaths.SxlAuditDll, "--exit", "--json", "--data", _data,
                 "--seed", Seed.ToString(CultureInfo.InvariantCulture), "--soak-seconds", SoakSeconds.ToString(CultureInfo.InvariantCulture), "--soak-users", SoakUsers.ToString(CultureInfo.InvariantCulture),
             ],
             new Dictionary<string, string?>

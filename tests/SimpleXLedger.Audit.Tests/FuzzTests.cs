@@ -1,13 +1,13 @@
 using System.Numerics;
 using System.Text;
 using Google.Protobuf;
-using SimpleXLedger.Devnet.Audit.Fuzz;
+using SimpleXLedger.Audit.Fuzz;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Tokens;
 using ClearingProto = SimpleXLedger.Protos.Clearing;
 using IssuerProto = SimpleXLedger.Protos.Issuer;
 
-namespace SimpleXLedger.Devnet.Tests.Audit;
+namespace SimpleXLedger.Audit.Tests;
 
 /// <summary>
 /// The fuzzer's own parts, without a network: replayable case seeds, the mutations, the requests it may send with a

@@ -1,8 +1,8 @@
-using SimpleXLedger.Devnet.Audit;
+using SimpleXLedger.Audit;
 using SimpleXLedger.Hosting.Tracing;
 using SimpleXLedger.Wallet.Spending;
 
-namespace SimpleXLedger.Devnet.Tests.Audit;
+namespace SimpleXLedger.Audit.Tests;
 
 /// <summary>
 /// The adversary on made-up evidence whose answer is known: traces that put each payment right after its card's

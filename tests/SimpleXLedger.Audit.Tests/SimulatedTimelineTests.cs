@@ -1,6 +1,6 @@
-using SimpleXLedger.Devnet.Audit;
+using SimpleXLedger.Audit;
 
-namespace SimpleXLedger.Devnet.Tests.Audit;
+namespace SimpleXLedger.Audit.Tests;
 
 public sealed class SimulatedTimelineTests
 {

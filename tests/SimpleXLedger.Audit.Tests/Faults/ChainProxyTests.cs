@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using SimpleXLedger.Devnet.Audit.Faults;
+using SimpleXLedger.Audit.Faults;
 
-namespace SimpleXLedger.Devnet.Tests.Audit.Faults;
+namespace SimpleXLedger.Audit.Tests.Faults;
 
 /// <summary>
 /// The proxy the fault section puts between the clearing house and the chain: it passes requests through unchanged,

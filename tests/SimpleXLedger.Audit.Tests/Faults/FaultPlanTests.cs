@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
-using SimpleXLedger.Devnet.Audit.Faults;
+using SimpleXLedger.Audit.Faults;
 using SimpleXLedger.Testing;
 
-namespace SimpleXLedger.Devnet.Tests.Audit.Faults;
+namespace SimpleXLedger.Audit.Tests.Faults;
 
 /// <summary>The fault plan is the seed's: replayable, complete (every labelled fault, always), sized by the audit's size.</summary>
 public sealed class FaultPlanTests

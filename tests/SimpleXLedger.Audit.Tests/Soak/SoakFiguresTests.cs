@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using SimpleXLedger.Devnet.Audit.Soak;
+using SimpleXLedger.Audit.Soak;
 
-namespace SimpleXLedger.Devnet.Tests.Audit.Soak;
+namespace SimpleXLedger.Audit.Tests.Soak;
 
 /// <summary>The soak's arithmetic: percentiles, the memory growth check, and reading a process tree's memory.</summary>
 public sealed class SoakFiguresTests
