@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using SimpleXLedger.Cards;
 using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Audit.Soak;
+using SimpleXLedger.Audit.Storage;
 using SimpleXLedger.Devnet.Network;
 using SimpleXLedger.Devnet.Scenarios;
 using SimpleXLedger.Hosting.Tracing;
@@ -154,7 +155,7 @@ public sealed partial class AuditScenario : IDevnetScenario
 
     private async Task<string> AdversaryAsync(Population careful, Population control, AuditReport report, CancellationToken ct)
     {
-        var redemptions = LinkabilityAdversary.ReadIssuer(Path.Combine(_network.Issuer.DataDirectory, "issuer.db"));
+        var redemptions = LinkabilityAdversary.ReadIssuer(ServiceStorage.IssuerDatabase(_network.Issuer.DataDirectory));
         var traces = await TraceEvidence.ReadFlushedAsync(_network, redemptions, _payments, ct);
         var chain = await ChainEvidence.ReadIssuanceAsync(_network, ct);
 
@@ -378,7 +379,7 @@ public sealed partial class AuditScenario : IDevnetScenario
         }
 
         var secrets = new List<(string Kind, byte[] Value)>(_secrets);
-        secrets.AddRange(PublicValues.SpentNonces(Path.Combine(_network.Clearing.DataDirectory, "clearing.db")).Select(n => ("nonce", n)));
+        secrets.AddRange(PublicValues.SpentNonces(_network.Clearing.DataDirectory).Select(n => ("nonce", n)));
         secrets.AddRange(PublicValues.PrivateKeys(_network));
         var logs = Directory.GetFiles(_network.Options.LogDirectory, "*", SearchOption.AllDirectories).Concat(ServiceTraces.Files(_network)).ToArray();
         var leaks = LogLeakScanner.Scan(logs, secrets, texts);

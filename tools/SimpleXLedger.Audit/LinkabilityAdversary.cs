@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using SimpleXLedger.Audit.Storage;
 using SimpleXLedger.Hosting.Tracing;
 
 namespace SimpleXLedger.Audit;
@@ -47,18 +47,7 @@ public static class LinkabilityAdversary
     /// <summary>Reads every redemption row from the issuer's SQLite file (read only), in row order.</summary>
     public static IReadOnlyList<IssuerRedemption> ReadIssuer(string issuerDb)
     {
-        var rows = new List<IssuerRedemption>();
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = issuerDb, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT CardHash, CreatedAt, rowid, Count, KeyId FROM redemptions ORDER BY rowid";
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            rows.Add(new IssuerRedemption("0x" + Convert.ToHexStringLower((byte[])reader[0]), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt32(3), reader.GetString(4)));
-        }
-
-        return rows;
+        return [.. ServiceStorage.IssuerRedemptions(issuerDb).Select(r => new IssuerRedemption("0x" + Convert.ToHexStringLower(r.CardHash), r.CreatedAt, r.RowId, r.Count, r.KeyId))];
     }
 
     /// <summary>

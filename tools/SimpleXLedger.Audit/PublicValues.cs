@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Data.Sqlite;
+using SimpleXLedger.Audit.Storage;
 using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Devnet.Network;
 
@@ -17,15 +17,11 @@ internal static class PublicValues
     public static IReadOnlyCollection<byte[]> Collect(DevnetNetwork network)
     {
         var values = new List<byte[]>();
-        using (var issuer = Open(Path.Combine(network.Issuer.DataDirectory, "issuer.db")))
+        foreach (var (id, spki) in ServiceStorage.IssuerTokenKeys(network.Issuer.DataDirectory))
         {
-            foreach (var row in Query(issuer, "SELECT Id, Spki FROM token_keys"))
-            {
-                var spki = (byte[])row[1];
-                values.AddRange(SharedValueScanner.Encodings(spki));
-                values.AddRange(SharedValueScanner.Encodings(SHA256.HashData(spki)));
-                values.Add(Encoding.ASCII.GetBytes((string)row[0]));
-            }
+            values.AddRange(SharedValueScanner.Encodings(spki));
+            values.AddRange(SharedValueScanner.Encodings(SHA256.HashData(spki)));
+            values.Add(Encoding.ASCII.GetBytes(id));
         }
 
         foreach (var address in new[] { network.Ledger, network.Chain.Deployment.KeyRegistry, network.Chain.Deployment.Token }
@@ -38,31 +34,14 @@ internal static class PublicValues
 
         foreach (var db in Directory.GetFiles(network.Options.DataDirectory, "*.db", SearchOption.AllDirectories))
         {
-            using var connection = Open(db);
-            foreach (var row in Query(connection, "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL"))
-            {
-                values.Add(Encoding.UTF8.GetBytes((string)row[0]));
-            }
-
-            if (Query(connection, "SELECT name FROM sqlite_master WHERE name = '__EFMigrationsHistory'").Count > 0)
-            {
-                foreach (var row in Query(connection, "SELECT MigrationId, ProductVersion FROM __EFMigrationsHistory"))
-                {
-                    values.Add(Encoding.UTF8.GetBytes((string)row[0]));
-                    values.Add(Encoding.UTF8.GetBytes((string)row[1]));
-                }
-            }
+            values.AddRange(ServiceStorage.SchemaText(db).Select(Encoding.UTF8.GetBytes));
         }
 
         return values;
     }
 
     /// <summary>Every nonce the clearing house recorded as spent (the tokens relays saw).</summary>
-    public static IReadOnlyList<byte[]> SpentNonces(string clearingDb)
-    {
-        using var connection = Open(clearingDb);
-        return [.. Query(connection, "SELECT nonce FROM spent_tokens").Select(r => (byte[])r[0])];
-    }
+    public static IReadOnlyList<byte[]> SpentNonces(string clearingDataDirectory) => ServiceStorage.ClearingSpentNonces(clearingDataDirectory);
 
     /// <summary>The issuer's RSA private keys (each private component) and every service's key file.</summary>
     public static IEnumerable<(string Kind, byte[] Value)> PrivateKeys(DevnetNetwork network)
@@ -84,28 +63,5 @@ internal static class PublicValues
             var hex = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? text[2..] : text;
             yield return ("private key", hex.Length % 2 == 0 && hex.All(Uri.IsHexDigit) ? Convert.FromHexString(hex) : Encoding.UTF8.GetBytes(text));
         }
-    }
-
-    private static SqliteConnection Open(string file)
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = file, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        connection.Open();
-        return connection;
-    }
-
-    private static List<object[]> Query(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<object[]>();
-        while (reader.Read())
-        {
-            var row = new object[reader.FieldCount];
-            reader.GetValues(row);
-            rows.Add(row);
-        }
-
-        return rows;
     }
 }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Microsoft.Data.Sqlite;
+using SimpleXLedger.Audit.Storage;
 
 namespace SimpleXLedger.Audit;
 
@@ -90,47 +90,7 @@ public static class SharedValueScanner
         }
     }
 
-    private static List<byte[]> Cells(string file)
-    {
-        var cells = new List<byte[]>();
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = file, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        connection.Open();
-        var tables = new List<string>();
-        using (var list = connection.CreateCommand())
-        {
-            // EF Core's migration bookkeeping (ids, product version, lock time) is format, not data.
-            list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '__EFMigrations%'";
-            using var reader = list.ExecuteReader();
-            while (reader.Read())
-            {
-                tables.Add(reader.GetString(0));
-            }
-        }
-
-        foreach (var table in tables)
-        {
-            using var select = connection.CreateCommand();
-            select.CommandText = $"SELECT * FROM \"{table.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
-            using var reader = select.ExecuteReader();
-            while (reader.Read())
-            {
-                for (var c = 0; c < reader.FieldCount; c++)
-                {
-                    switch (reader.GetValue(c))
-                    {
-                        case byte[] blob:
-                            cells.Add(blob);
-                            break;
-                        case string text:
-                            cells.Add(Encoding.UTF8.GetBytes(text));
-                            break;
-                    }
-                }
-            }
-        }
-
-        return cells;
-    }
+    private static List<byte[]> Cells(string file) => ServiceStorage.AllCells(file);
 
     private static List<SharedValue> Matches(string file, byte[] bytes, Dictionary<UInt128, string> seen, HashSet<UInt128> allowed)
     {

@@ -5,6 +5,7 @@ using Nethereum.Contracts;
 using Nethereum.Hex.HexConvertors.Extensions;
 using SimpleXLedger.Cards;
 using SimpleXLedger.Chain.Contracts;
+using SimpleXLedger.Audit.Storage;
 using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Chain.Services;
 using SimpleXLedger.Devnet.Network;
@@ -33,7 +34,7 @@ public sealed class FaultsRunner
     private readonly IDevnetProgress _progress;
     private readonly FaultPlan _plan;
     private readonly FaultInjector _injector;
-    private readonly StoredState _stored;
+    private readonly ServiceStorage _stored;
     private readonly FaultsResult _result;
     private readonly TimeSpan _crashTimeout;
     private readonly TimeSpan _epochTimeout;
@@ -51,7 +52,7 @@ public sealed class FaultsRunner
         _progress = new SerialProgress(progress);
         _plan = plan;
         _injector = new FaultInjector(network, network.Options.ReadyTimeout);
-        _stored = new StoredState(network);
+        _stored = new ServiceStorage(network);
         _result = new FaultsResult { Plan = plan };
         _crashTimeout = TimeSpan.FromSeconds(60);
         _epochTimeout = TimeSpan.FromSeconds((3 * (double)network.Options.EpochSeconds) + 60);
@@ -940,7 +941,7 @@ public sealed class FaultsRunner
     /// <summary>The network's counters when the section began.</summary>
     private sealed record Baseline(ulong Block, long IssuerRedeemed, long RelaySpent, long ClearingSpent, BigInteger Bond)
     {
-        public static async Task<Baseline> TakeAsync(DevnetNetwork network, StoredState stored, LedgerClient observer, CancellationToken ct) => new(
+        public static async Task<Baseline> TakeAsync(DevnetNetwork network, ServiceStorage stored, LedgerClient observer, CancellationToken ct) => new(
             await observer.Connection.BlockNumberAsync(ct),
             stored.IssuerRedeemedTotal(),
             network.Relays.Sum(r => stored.RelaySpent(r)),

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Microsoft.Data.Sqlite;
+using SimpleXLedger.Audit.Storage;
 
 namespace SimpleXLedger.Audit.Fuzz;
 
@@ -50,57 +50,24 @@ internal sealed class StateDigest
     public static void ReadIssuer(StateDigest digest, string dataDirectory)
     {
         ArgumentNullException.ThrowIfNull(digest);
-        using var db = Open(Path.Combine(dataDirectory, "issuer.db"));
-        digest.Add("issuer.cards", Scalar(db, "SELECT COUNT(*) FROM cards"));
-        digest.Add("issuer.cards.redeemed", Scalar(db, "SELECT COALESCE(SUM(\"Redeemed\"), 0) FROM cards"));
-        digest.Add("issuer.keys.issued", Scalar(db, "SELECT COALESCE(SUM(\"Issued\"), 0) FROM token_keys"));
-        digest.Add("issuer.redemptions", Scalar(db, "SELECT COUNT(*) FROM redemptions"));
-        digest.Add("issuer.batches", Scalar(db, "SELECT COUNT(*) FROM batches"));
-        digest.Add("issuer.vendors", Scalar(db, "SELECT COUNT(*) FROM vendors"));
+        foreach (var (name, value) in ServiceStorage.IssuerFigures(dataDirectory))
+        {
+            digest.Add(name, value);
+        }
     }
 
     /// <summary>The last byte of every key id the issuer holds (a truncated key id outside these names no key).</summary>
-    public static HashSet<byte> IssuerTruncatedKeyIds(string dataDirectory)
-    {
-        using var db = Open(Path.Combine(dataDirectory, "issuer.db"));
-        using var command = db.CreateCommand();
-        command.CommandText = "SELECT \"Id\" FROM token_keys";
-        using var reader = command.ExecuteReader();
-        var ids = new HashSet<byte>();
-        while (reader.Read())
-        {
-            var id = reader.GetString(0);
-            ids.Add(byte.Parse(id.AsSpan(id.Length - 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
-        }
-
-        return ids;
-    }
+    public static HashSet<byte> IssuerTruncatedKeyIds(string dataDirectory) =>
+        [.. ServiceStorage.IssuerKeyIds(dataDirectory).Select(id => byte.Parse(id.AsSpan(id.Length - 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture))];
 
     public static void ReadRelay(StateDigest digest, string name, string dataDirectory, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(digest);
-        using var db = Open(Path.Combine(dataDirectory, "relay.db"));
-        digest.Add($"{name}.queues", Scalar(db, "SELECT COUNT(*) FROM queues"));
-        digest.Add($"{name}.messages", Scalar(db, "SELECT COUNT(*) FROM messages"));
-        // Storage is charged only while a queue holds messages: the other queues' credit must stay put.
-        digest.Add($"{name}.credit", Scalar(db, "SELECT COALESCE(SUM(balance), 0) FROM queues q WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.recipient_id = q.recipient_id)"));
-
-        // The token plugin's spent-set (entries whose key can still redeem: expired ones may be dropped at any time).
-        using var command = db.CreateCommand();
-        command.CommandText = "SELECT value FROM metering_store WHERE key LIKE 'spent:%'";
-        using var reader = command.ExecuteReader();
-        long spent = 0;
-        var horizon = now.AddMinutes(10).ToUnixTimeSeconds();
-        while (reader.Read())
+        // The token plugin's spent-set counts entries whose key can still redeem: expired ones may be dropped at any time.
+        foreach (var (figure, value) in ServiceStorage.RelayFigures(name, dataDirectory, now.AddMinutes(10).ToUnixTimeSeconds()))
         {
-            var value = (byte[])reader[0];
-            if (value.Length != 8 || System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(value) > horizon)
-            {
-                spent++;
-            }
+            digest.Add(figure, value);
         }
-
-        digest.Add($"{name}.spent", spent);
     }
 
     /// <summary>
@@ -111,36 +78,17 @@ internal sealed class StateDigest
     public static void ReadClearing(StateDigest digest, string dataDirectory, byte[] fuzzOperator)
     {
         ArgumentNullException.ThrowIfNull(digest);
-        using var db = Open(Path.Combine(dataDirectory, "clearing.db"));
-        digest.Add("clearing.operators", Scalar(db, "SELECT COUNT(*) FROM operators"));
-        digest.Add("clearing.spent", Scalar(db, "SELECT COUNT(*) FROM spent_tokens s JOIN token_keys k ON k.id = s.key_no WHERE k.purged = 0"));
-        digest.Add("clearing.keys.accepted", Scalar(db, "SELECT COALESCE(SUM(accepted), 0) FROM token_keys"));
-        digest.Add("clearing.payees.accepted", Scalar(db, "SELECT COALESCE(SUM(accepted), 0) FROM payee_epochs"));
-        digest.Add("clearing.batches.accepted", Scalar(db, "SELECT COALESCE(SUM(accepted), 0) FROM batches"));
-        using var command = db.CreateCommand();
-        command.CommandText = "SELECT COALESCE(SUM(CASE WHEN o.public_key = $key THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN o.public_key = $key THEN 0 ELSE 1 END), 0) FROM batches b JOIN operators o ON o.id = b.operator_id";
-        command.Parameters.AddWithValue("$key", fuzzOperator);
-        using var reader = command.ExecuteReader();
-        reader.Read();
-        digest.Add(FuzzOperatorBatches, reader.GetInt64(0));
-        digest.Add(InfoPrefix + "clearing.batches.relays", reader.GetInt64(1));
+        var (figures, operatorBatches, otherBatches) = ServiceStorage.ClearingFigures(dataDirectory, fuzzOperator);
+        foreach (var (name, value) in figures)
+        {
+            digest.Add(name, value);
+        }
+
+        digest.Add(FuzzOperatorBatches, operatorBatches);
+        digest.Add(InfoPrefix + "clearing.batches.relays", otherBatches);
     }
 
     public const string FuzzOperatorBatches = "clearing.batches.fuzzOperator";
 
     public override string ToString() => string.Join(", ", _values.Select(kv => $"{kv.Key}={kv.Value}"));
-
-    private static SqliteConnection Open(string file)
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = file, Mode = SqliteOpenMode.ReadOnly, Pooling = false, DefaultTimeout = 30 }.ToString());
-        connection.Open();
-        return connection;
-    }
-
-    private static long Scalar(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-    }
 }

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
-using Microsoft.Data.Sqlite;
+using SimpleXLedger.Audit.Storage;
 using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Devnet.Network;
 using SimpleXLedger.Devnet.Scenarios;
@@ -150,14 +150,7 @@ public static class SoakRun
     /// <summary>Until the ledger's anchored issued totals add up to what the issuer's database says it issued (read now).</summary>
     private static async Task WaitForAnchoredIssuedAsync(DevnetNetwork network, CancellationToken ct)
     {
-        long issued;
-        using (var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(network.Issuer.DataDirectory, "issuer.db"), Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString()))
-        {
-            db.Open();
-            using var sum = db.CreateCommand();
-            sum.CommandText = "SELECT COALESCE(SUM(Issued), 0) FROM token_keys";
-            issued = Convert.ToInt64(sum.ExecuteScalar(), CultureInfo.InvariantCulture);
-        }
+        var issued = ServiceStorage.IssuerIssuedTotal(network.Issuer.DataDirectory);
 
         var ledger = await network.LedgerAsAsync(DevAccounts.Deployer, ct);
         using (ledger.Connection)
