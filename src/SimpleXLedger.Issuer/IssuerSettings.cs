@@ -43,7 +43,10 @@ public sealed record IssuerSettings
     /// <summary>How often keys, funding and idempotency records are looked after.</summary>
     public TimeSpan MaintenanceInterval { get; init; } = TimeSpan.FromSeconds(30);
 
-    public string DatabasePath => Path.Combine(DataDirectory, "issuer.db");
+    /// <summary>The issuer's SQLite file name, in its data directory.</summary>
+    public const string DatabaseFileName = "issuer.db";
+
+    public string DatabasePath => Path.Combine(DataDirectory, DatabaseFileName);
 
     public ulong DenominationFor(bool development) => Denomination ?? (development ? 1UL : 100UL);
 

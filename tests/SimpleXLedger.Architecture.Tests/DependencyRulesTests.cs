@@ -38,7 +38,7 @@ public sealed class DependencyRulesTests
         var closure = ProjectClosure.Of(folder);
         Assert.DoesNotContain(ProjectClosure.AspNetCore, closure.Frameworks);
         Assert.Empty(closure.Projects.Intersect(ServerProjects));
-        Assert.Empty(closure.Packages.Where(p => ServerPackagePrefixes.Any(prefix => p.StartsWith(prefix, StringComparison.Ordinal))));
+        Assert.DoesNotContain(closure.Packages, p => ServerPackagePrefixes.Any(prefix => p.StartsWith(prefix, StringComparison.Ordinal)));
     }
 
     [Theory]
@@ -60,7 +60,7 @@ public sealed class DependencyRulesTests
     {
         var closure = ProjectClosure.Of("src/SimpleXLedger.Tokens");
         Assert.Empty(closure.Projects);
-        Assert.Empty(closure.Packages.Where(p => !p.StartsWith("Microsoft.CodeAnalysis", StringComparison.Ordinal)));
+        Assert.DoesNotContain(closure.Packages, p => !p.StartsWith("Microsoft.CodeAnalysis", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -7,7 +7,7 @@ namespace SimpleXLedger.Relay.Storage;
 /// The relay's SQLite file: opening it with the durability pragmas (WAL, synchronous=FULL) and
 /// applying the checked-in migrations (<c>Storage/Migrations/NNNN_name.sql</c>, tracked in <c>user_version</c>).
 /// </summary>
-internal static class RelayDatabase
+public static class RelayDatabase
 {
     public const string FileName = "relay.db";
 
@@ -32,6 +32,7 @@ internal static class RelayDatabase
 
     public static void Execute(SqliteConnection connection, string sql)
     {
+        ArgumentNullException.ThrowIfNull(connection);
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
@@ -39,6 +40,7 @@ internal static class RelayDatabase
 
     public static string Pragma(SqliteConnection connection, string name)
     {
+        ArgumentNullException.ThrowIfNull(connection);
         using var command = connection.CreateCommand();
         command.CommandText = $"PRAGMA {name};";
         return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;

@@ -24,8 +24,8 @@ namespace SimpleXLedger.Metering.Tokens;
 /// </summary>
 internal sealed class TokenPolicy : IMeteringPolicy
 {
-    internal const string SpentPrefix = "spent:";
-    internal const string OutboxPrefix = "outbox:";
+    internal const string SpentPrefix = TokenStoreKeys.SpentPrefix;
+    internal const string OutboxPrefix = TokenStoreKeys.OutboxPrefix;
     private readonly TokenChallenge _challenge;
     private readonly TrustedKeys _keys;
     private readonly TokenPrices _prices;

@@ -54,7 +54,7 @@ public sealed class DevnetService
     }
 
     /// <summary>Pins an option's value for later starts (a port picked by the system on the first start).</summary>
-    internal void Pin(string option, string value)
+    public void Pin(string option, string value)
     {
         var command = _command.ToList();
         var i = command.IndexOf(option);

@@ -5,8 +5,8 @@ using Spectre.Console;
 namespace SimpleXLedger.Devnet.Scenarios;
 
 /// <summary>
-/// Something played through a running devnet (<c>sxl devnet --scenario &lt;name&gt;</c>): users, faults, an
-/// adversary. A scenario gets the started <see cref="DevnetNetwork"/> (its processes, addresses, ledger and
+/// Something played through a running devnet (<c>sxl devnet --scenario &lt;name&gt;</c>, or <c>sxl-audit</c> for the
+/// audit): users, faults, an adversary. A scenario gets the started <see cref="DevnetNetwork"/> (its processes, addresses, ledger and
 /// the <c>sxl</c> runner) and returns a report: a verdict, one JSON object and a readable summary.
 /// </summary>
 public interface IDevnetScenario
@@ -39,9 +39,11 @@ public sealed class ScenarioCatalog
 {
     private readonly Dictionary<string, (string Description, Func<IDevnetScenario> Create)> _scenarios = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The built-in scenarios: <c>smoke</c>.</summary>
-    public static ScenarioCatalog Default() => new ScenarioCatalog().Add(Smoke.SmokeScenario.ScenarioName, Smoke.SmokeScenario.ScenarioDescription, () => new Smoke.SmokeScenario())
-        .Add(Audit.AuditScenario.ScenarioName, Audit.AuditScenario.ScenarioDescription, () => new Audit.AuditScenario());
+    /// <summary>
+    /// The built-in scenarios: <c>smoke</c>. The privacy audit is a scenario too, but QA tooling, not product: its own
+    /// program, <c>sxl-audit</c> (tools/SimpleXLedger.Audit), runs it on a network of its own.
+    /// </summary>
+    public static ScenarioCatalog Default() => new ScenarioCatalog().Add(Smoke.SmokeScenario.ScenarioName, Smoke.SmokeScenario.ScenarioDescription, () => new Smoke.SmokeScenario());
 
     public IEnumerable<string> Names => _scenarios.Keys.Order(StringComparer.Ordinal);
 

@@ -17,19 +17,25 @@ public sealed class IssuerDbContext(DbContextOptions<IssuerDbContext> options) :
 
     public DbSet<SettingRow> Settings => Set<SettingRow>();
 
+    public const string VendorsTable = "vendors";
+    public const string BatchesTable = "batches";
+    public const string CardsTable = "cards";
+    public const string TokenKeysTable = "token_keys";
+    public const string RedemptionsTable = "redemptions";
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
 
         modelBuilder.Entity<VendorRow>(e =>
         {
-            e.ToTable("vendors");
+            e.ToTable(VendorsTable);
             e.HasKey(x => x.Id);
         });
 
         modelBuilder.Entity<BatchRow>(e =>
         {
-            e.ToTable("batches");
+            e.ToTable(BatchesTable);
             e.HasKey(x => x.Id);
             e.HasOne<VendorRow>().WithMany().HasForeignKey(x => x.VendorId).OnDelete(DeleteBehavior.Restrict);
             e.HasIndex(x => x.FundedAt);
@@ -37,7 +43,7 @@ public sealed class IssuerDbContext(DbContextOptions<IssuerDbContext> options) :
 
         modelBuilder.Entity<CardRow>(e =>
         {
-            e.ToTable("cards", t => t.HasCheckConstraint("ck_cards_redeemed", "\"Redeemed\" >= 0 AND \"Redeemed\" <= \"Credits\""));
+            e.ToTable(CardsTable, t => t.HasCheckConstraint("ck_cards_redeemed", "\"Redeemed\" >= 0 AND \"Redeemed\" <= \"Credits\""));
             e.HasKey(x => x.Hash);
             e.HasOne<VendorRow>().WithMany().HasForeignKey(x => x.VendorId).OnDelete(DeleteBehavior.Restrict);
             e.HasOne<BatchRow>().WithMany().HasForeignKey(x => x.BatchId).OnDelete(DeleteBehavior.Restrict);
@@ -46,14 +52,14 @@ public sealed class IssuerDbContext(DbContextOptions<IssuerDbContext> options) :
 
         modelBuilder.Entity<TokenKeyRow>(e =>
         {
-            e.ToTable("token_keys");
+            e.ToTable(TokenKeysTable);
             e.HasKey(x => x.Id);
             e.HasIndex(x => x.UsableFrom).IsUnique();
         });
 
         modelBuilder.Entity<RedemptionRow>(e =>
         {
-            e.ToTable("redemptions");
+            e.ToTable(RedemptionsTable);
             e.HasKey(x => x.RequestId);
             e.HasIndex(x => x.ExpiresAt);
         });

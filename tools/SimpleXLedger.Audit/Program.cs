@@ -1,0 +1,3 @@
+using SimpleXLedger.Audit;
+
+return await AuditApp.RunAsync(args);
