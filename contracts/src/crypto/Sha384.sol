@@ -117,7 +117,11 @@ library Sha384 {
                 }
             }
 
-            // The 80 rounds (§6.4.2 steps 2-4) on the state at st.
+            // The 80 rounds (§6.4.2 steps 2-4) on the state at st, eight per loop pass with the roles of
+            // the working variables rotated in the text instead of moved: after round t the new a is the
+            // old h's slot and the new e the old d's (so no seven assignments per round).
+            // Σ0 and Σ1 are not masked: their bits above 64 are junk that the and with m removes, as
+            // the sums are only used mod 2^64.
             function rounds(state_, schedK_) {
                 let m := 0xffffffffffffffff
                 let a := mload(state_)
@@ -128,31 +132,119 @@ library Sha384 {
                 let f := mload(add(state_, 0xa0))
                 let g := mload(add(state_, 0xc0))
                 let h := mload(add(state_, 0xe0))
-                for { let p := schedK_ } lt(p, add(schedK_, 0xa00)) { p := add(p, 0x20) } {
-                    // T1 = h + Σ1(e) + Ch(e, f, g) + K_t + W_t
-                    let ee := or(e, shl(64, e))
-                    let t1 := add(
-                        add(h, mload(p)),
-                        add(xor(xor(shr(14, ee), shr(18, ee)), shr(41, ee)), xor(g, and(e, xor(f, g))))
-                    )
-                    // Σ1 above is not masked: its bits above 64 are junk that the and with m below removes,
-                    // since T1 is only used mod 2^64.
-                    h := g
-                    g := f
-                    f := e
-                    e := and(add(d, t1), m)
-                    d := c
-                    c := b
-                    b := a
-                    // T2 = Σ0(a) + Maj(a, b, c), with b, c already shifted: the old a is now b
-                    let aa := or(b, shl(64, b))
-                    a := and(
-                        add(
-                            t1,
-                            add(xor(xor(shr(28, aa), shr(34, aa)), shr(39, aa)), or(and(b, c), and(d, or(b, c))))
-                        ),
-                        m
-                    )
+                for { let p := schedK_ } lt(p, add(schedK_, 0xa00)) { p := add(p, 0x100) } {
+                    // round 8i+0: T1 = h + Σ1(e) + Ch(e, f, g) + K_t + W_t; d += T1; h = T1 + Σ0(a) + Maj(a, b, c)
+                    {
+                        let x := or(e, shl(64, e))
+                        let t1 := add(
+                            add(h, mload(add(p, 0x0))),
+                            add(xor(xor(shr(14, x), shr(18, x)), shr(41, x)), xor(g, and(e, xor(f, g))))
+                        )
+                        d := and(add(d, t1), m)
+                        x := or(a, shl(64, a))
+                        h := and(
+                            add(t1, add(xor(xor(shr(28, x), shr(34, x)), shr(39, x)), or(and(a, b), and(c, or(a, b))))),
+                            m
+                        )
+                    }
+                    // round 8i+1: T1 = h + Σ1(e) + Ch(e, f, g) + K_t + W_t; d += T1; h = T1 + Σ0(a) + Maj(a, b, c)
+                    {
+                        let x := or(d, shl(64, d))
+                        let t1 := add(
+                            add(g, mload(add(p, 0x20))),
+                            add(xor(xor(shr(14, x), shr(18, x)), shr(41, x)), xor(f, and(d, xor(e, f))))
+                        )
+                        c := and(add(c, t1), m)
+                        x := or(h, shl(64, h))
+                        g := and(
+                            add(t1, add(xor(xor(shr(28, x), shr(34, x)), shr(39, x)), or(and(h, a), and(b, or(h, a))))),
+                            m
+                        )
+                    }
+                    // round 8i+2: T1 = h + Σ1(e) + Ch(e, f, g) + K_t + W_t; d += T1; h = T1 + Σ0(a) + Maj(a, b, c)
+                    {
+                        let x := or(c, shl(64, c))
+                        let t1 := add(
+                            add(f, mload(add(p, 0x40))),
+                            add(xor(xor(shr(14, x), shr(18, x)), shr(41, x)), xor(e, and(c, xor(d, e))))
+                        )
+                        b := and(add(b, t1), m)
+                        x := or(g, shl(64, g))
+                        f := and(
+                            add(t1, add(xor(xor(shr(28, x), shr(34, x)), shr(39, x)), or(and(g, h), and(a, or(g, h))))),
+                            m
+                        )
+                    }
+                    // round 8i+3: T1 = h + Σ1(e) + Ch(e, f, g) + K_t + W_t; d += T1; h = T1 + Σ0(a) + Maj(a, b, c)
+                    {
+                        let x := or(b, shl(64, b))
+                        let t1 := add(
+                            add(e, mload(add(p, 0x60))),
+                            add(xor(xor(shr(14, x), shr(18, x)), shr(41, x)), xor(d, and(b, xor(c, d))))
+                        )
+                        a := and(add(a, t1), m)
+                        x := or(f, shl(64, f))
+                        e := and(
+                            add(t1, add(xor(xor(shr(28, x), shr(34, x)), shr(39, x)), or(and(f, g), and(h, or(f, g))))),
+                            m
+                        )
+                    }
+                    // round 8i+4: T1 = h + Σ1(e) + Ch(e, f, g) + K_t + W_t; d += T1; h = T1 + Σ0(a) + Maj(a, b, c)
+                    {
+                        let x := or(a, shl(64, a))
+                        let t1 := add(
+                            add(d, mload(add(p, 0x80))),
+                            add(xor(xor(shr(14, x), shr(18, x)), shr(41, x)), xor(c, and(a, xor(b, c))))
+                        )
+                        h := and(add(h, t1), m)
+                        x := or(e, shl(64, e))
+                        d := and(
+                            add(t1, add(xor(xor(shr(28, x), shr(34, x)), shr(39, x)), or(and(e, f), and(g, or(e, f))))),
+                            m
+                        )
+                    }
+                    // round 8i+5: T1 = h + Σ1(e) + Ch(e, f, g) + K_t + W_t; d += T1; h = T1 + Σ0(a) + Maj(a, b, c)
+                    {
+                        let x := or(h, shl(64, h))
+                        let t1 := add(
+                            add(c, mload(add(p, 0xa0))),
+                            add(xor(xor(shr(14, x), shr(18, x)), shr(41, x)), xor(b, and(h, xor(a, b))))
+                        )
+                        g := and(add(g, t1), m)
+                        x := or(d, shl(64, d))
+                        c := and(
+                            add(t1, add(xor(xor(shr(28, x), shr(34, x)), shr(39, x)), or(and(d, e), and(f, or(d, e))))),
+                            m
+                        )
+                    }
+                    // round 8i+6: T1 = h + Σ1(e) + Ch(e, f, g) + K_t + W_t; d += T1; h = T1 + Σ0(a) + Maj(a, b, c)
+                    {
+                        let x := or(g, shl(64, g))
+                        let t1 := add(
+                            add(b, mload(add(p, 0xc0))),
+                            add(xor(xor(shr(14, x), shr(18, x)), shr(41, x)), xor(a, and(g, xor(h, a))))
+                        )
+                        f := and(add(f, t1), m)
+                        x := or(c, shl(64, c))
+                        b := and(
+                            add(t1, add(xor(xor(shr(28, x), shr(34, x)), shr(39, x)), or(and(c, d), and(e, or(c, d))))),
+                            m
+                        )
+                    }
+                    // round 8i+7: T1 = h + Σ1(e) + Ch(e, f, g) + K_t + W_t; d += T1; h = T1 + Σ0(a) + Maj(a, b, c)
+                    {
+                        let x := or(f, shl(64, f))
+                        let t1 := add(
+                            add(a, mload(add(p, 0xe0))),
+                            add(xor(xor(shr(14, x), shr(18, x)), shr(41, x)), xor(h, and(f, xor(g, h))))
+                        )
+                        e := and(add(e, t1), m)
+                        x := or(b, shl(64, b))
+                        a := and(
+                            add(t1, add(xor(xor(shr(28, x), shr(34, x)), shr(39, x)), or(and(b, c), and(d, or(b, c))))),
+                            m
+                        )
+                    }
                 }
                 mstore(state_, and(add(mload(state_), a), m))
                 mstore(add(state_, 0x20), and(add(mload(add(state_, 0x20)), b), m))
