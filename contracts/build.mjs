@@ -1,4 +1,4 @@
-// Compiles contracts/src/*.sol with solc-js through its standard-JSON interface and writes one
+// Compiles contracts/src/**/*.sol with solc-js through its standard-JSON interface and writes one
 // artifact per deployable contract to contracts/out/<Name>.json ({ contractName, abi, bytecode,
 // deployedBytecode }). Settings are fixed so the same sources always give the same bytes; the C#
 // project embeds these files. Fails when a contract's runtime code exceeds the EIP-170 limit.
@@ -15,12 +15,15 @@ const srcDir = join(root, 'src');
 const outDir = join(root, 'out');
 
 // The contracts that get an artifact (libraries and interfaces are compiled in, not shipped).
-const DEPLOYABLE = ['SxlLedger', 'SxlKeyRegistry', 'TestStablecoin'];
+// TokenVerifierHarness (src/test/) exposes the crypto/ libraries to the tests; it is not deployed on a chain.
+const DEPLOYABLE = ['SxlLedger', 'SxlKeyRegistry', 'TestStablecoin', 'TokenVerifierHarness'];
 const CODE_SIZE_LIMIT = 24576; // EIP-170: production chains refuse larger runtime code.
 
+// Every .sol under src/, subdirectories (crypto/, test/) included, named by its path from contracts/.
 const sources = {};
-for (const file of readdirSync(srcDir).filter(f => f.endsWith('.sol')).sort()) {
-    sources[`src/${file}`] = { content: readFileSync(join(srcDir, file), 'utf8') };
+for (const file of readdirSync(srcDir, { recursive: true }).map(String).filter(f => f.endsWith('.sol')).sort()) {
+    const name = `src/${file.split(/[\\/]/).join('/')}`;
+    sources[name] = { content: readFileSync(join(srcDir, file), 'utf8') };
 }
 
 const input = {

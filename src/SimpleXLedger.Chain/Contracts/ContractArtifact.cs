@@ -14,6 +14,9 @@ public sealed record ContractArtifact(string Name, string Abi, string Bytecode, 
 
     public static ContractArtifact TestStablecoin { get; } = Load("TestStablecoin");
 
+    /// <summary>Tests only: exposes the contracts/src/crypto libraries (SHA-384, RSASSA-PSS, token type 2); never deployed by the ledger.</summary>
+    internal static ContractArtifact TokenVerifierHarness { get; } = Load("TokenVerifierHarness");
+
     /// <summary>Runtime code size in bytes (EIP-170 caps it at 24,576 on production chains).</summary>
     public int RuntimeSize => (DeployedBytecode.Length - 2) / 2;
 

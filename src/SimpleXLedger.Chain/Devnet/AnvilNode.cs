@@ -20,6 +20,9 @@ public sealed record AnvilOptions
 
     /// <summary>How long to wait for the node to answer <c>eth_chainId</c>.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>More command-line flags for anvil, after the standard ones (e.g. <c>--hardfork osaka</c>).</summary>
+    public IReadOnlyList<string> ExtraArguments { get; init; } = [];
 }
 
 /// <summary>
@@ -142,7 +145,7 @@ public sealed class AnvilNode : IAsyncDisposable, IDisposable
         for (var attempt = 1; ; attempt++)
         {
             var port = options.Port != 0 ? options.Port : FreeLoopbackPort();
-            var node = Launch(executable, port, options.ChainId);
+            var node = Launch(executable, port, options.ChainId, options.ExtraArguments);
             try
             {
                 await node.WaitUntilReadyAsync(options.StartTimeout, ct);
@@ -204,7 +207,7 @@ public sealed class AnvilNode : IAsyncDisposable, IDisposable
         await _process.WaitForExitAsync(cts.Token);
     }
 
-    private static AnvilNode Launch(string executable, int port, ulong chainId)
+    private static AnvilNode Launch(string executable, int port, ulong chainId, IReadOnlyList<string> extraArguments)
     {
         var info = new ProcessStartInfo("/bin/sh")
         {
@@ -222,7 +225,7 @@ public sealed class AnvilNode : IAsyncDisposable, IDisposable
             "--accounts", "10",
             "--balance", "10000",
             "--mnemonic", DevAccounts.Mnemonic,
-        })
+        }.Concat(extraArguments))
         {
             info.ArgumentList.Add(argument);
         }
