@@ -6,6 +6,7 @@ using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Hosting;
 using SimpleXLedger.Relay.Tests.Support;
+using SimpleXLedger.Testing;
 
 namespace SimpleXLedger.Relay.Tests;
 

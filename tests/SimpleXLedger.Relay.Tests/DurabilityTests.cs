@@ -2,6 +2,7 @@ using System.Text;
 using SimpleXLedger.Net;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Tests.Support;
+using SimpleXLedger.Testing;
 
 namespace SimpleXLedger.Relay.Tests;
 

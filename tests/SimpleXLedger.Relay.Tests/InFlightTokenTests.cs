@@ -4,6 +4,7 @@ using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Hosting;
 using SimpleXLedger.Relay.Metering.Tokens;
 using SimpleXLedger.Relay.Tests.Support;
+using SimpleXLedger.Testing;
 
 namespace SimpleXLedger.Relay.Tests;
 

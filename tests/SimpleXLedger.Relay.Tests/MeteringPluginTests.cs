@@ -2,6 +2,7 @@ using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Plugins;
 using SimpleXLedger.Relay.Tests.Support;
+using SimpleXLedger.Testing;
 
 namespace SimpleXLedger.Relay.Tests;
 

@@ -7,6 +7,7 @@ using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Hosting;
 using SimpleXLedger.Relay.Metering.Tokens;
 using SimpleXLedger.Relay.Tests.Support;
+using SimpleXLedger.Testing;
 using SimpleXLedger.Tokens;
 
 namespace SimpleXLedger.Relay.Tests;

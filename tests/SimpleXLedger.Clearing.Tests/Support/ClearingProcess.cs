@@ -4,6 +4,7 @@ using SimpleXLedger.Clearing.Client;
 using SimpleXLedger.Clearing.Registry;
 using SimpleXLedger.Net;
 using SimpleXLedger.Testing;
+using SimpleXLedger.Testing.Chain;
 
 namespace SimpleXLedger.Clearing.Tests.Support;
 
@@ -55,12 +56,7 @@ public sealed class ClearingProcess : IAsyncDisposable
     }
 
     /// <summary>An Ethereum key file (mode 0600) for a dev account.</summary>
-    public static string WriteKeyFile(string path, DevAccount account)
-    {
-        ArgumentNullException.ThrowIfNull(account);
-        SimpleXLedger.Chain.Accounts.EthereumKeyFile.Write(path, account.Key);
-        return path;
-    }
+    public static string WriteKeyFile(string path, DevAccount account) => DevKeyFile.Write(path, account);
 
     /// <summary>Starts the process (with <c>SXL_CRASH_AT</c> when given) and waits for its address line.</summary>
     public async Task<PinnedAddress> StartAsync(string? crashAt = null)

@@ -20,14 +20,5 @@ internal static class TokenCli
     }
 
     /// <summary>A fresh temporary directory, deleted with the returned handle.</summary>
-    public static TempDirectory TempDir() => new(Directory.CreateTempSubdirectory("sxl-cli-token-").FullName);
-
-    public sealed class TempDirectory(string path) : IDisposable
-    {
-        public string Path { get; } = path;
-
-        public string File(string name) => System.IO.Path.Combine(Path, name);
-
-        public void Dispose() => Directory.Delete(Path, recursive: true);
-    }
+    public static TempDirectory TempDir() => new("sxl-cli-token-");
 }

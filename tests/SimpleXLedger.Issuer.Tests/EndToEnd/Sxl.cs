@@ -2,18 +2,15 @@ using SimpleXLedger.Testing;
 
 namespace SimpleXLedger.Issuer.Tests.EndToEnd;
 
-/// <summary>Runs the real <c>sxl</c> program.</summary>
+/// <summary>Runs the real <c>sxl</c> program (<see cref="SxlProcess"/>), in the shape these tests read it.</summary>
 internal static class Sxl
 {
     public static ChildProcess Start(IEnumerable<string> arguments, IDictionary<string, string?>? environment = null) =>
-        ChildProcess.Start("dotnet", [RepositoryPaths.SxlDll, .. arguments], environment);
+        SxlProcess.Start(arguments, environment);
 
     public static async Task<(int ExitCode, IReadOnlyList<string> Stdout, string Stderr)> RunAsync(params string[] arguments)
     {
-        await using var process = Start(arguments);
-        var exit = await process.WaitForExitAsync(TimeSpan.FromMinutes(2));
-        // Let the output readers drain.
-        await process.Exited;
-        return (exit, [.. process.StandardOutput], string.Join('\n', process.StandardError));
+        var run = await SxlProcess.RunAsync(arguments);
+        return (run.ExitCode, run.StdoutLines, run.Stderr);
     }
 }

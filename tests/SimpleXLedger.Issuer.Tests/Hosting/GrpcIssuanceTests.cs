@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using SimpleXLedger.Cards;
 using SimpleXLedger.Protos.Issuer;
+using SimpleXLedger.Testing.Hosts;
 using SimpleXLedger.Tokens;
 using IssuerClient = SimpleXLedger.Protos.Issuer.Issuer.IssuerClient;
 

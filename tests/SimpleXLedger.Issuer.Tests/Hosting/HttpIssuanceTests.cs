@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using SimpleXLedger.Cards;
+using SimpleXLedger.Testing.Hosts;
 using SimpleXLedger.Tokens;
 
 namespace SimpleXLedger.Issuer.Tests.Hosting;

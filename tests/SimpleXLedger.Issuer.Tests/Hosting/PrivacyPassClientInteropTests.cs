@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using SimpleXLedger.Testing;
+using SimpleXLedger.Testing.Hosts;
 using SimpleXLedger.Tokens;
 
 namespace SimpleXLedger.Issuer.Tests.Hosting;
@@ -17,7 +18,7 @@ public class PrivacyPassClientInteropTests
     public async Task Privacypass_ts_gets_exactly_the_cards_value_in_valid_tokens_over_http()
     {
         await RunAsync("flock", [Path.Combine(InteropDir, ".npm-install.lock"), "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], null);
-        await using var server = await IssuerServer.StartAsync(tls: false);
+        await using var server = await IssuerServer.StartAsync(tls: false, key: () => SharedKeys.Get(1));
         var code = (await server.CreateCardsAsync(4))[0];
 
         var output = await RunAsync(

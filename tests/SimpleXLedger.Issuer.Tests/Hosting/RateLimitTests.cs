@@ -1,6 +1,7 @@
 using Grpc.Core;
 using SimpleXLedger.Cards;
 using SimpleXLedger.Protos.Issuer;
+using SimpleXLedger.Testing.Hosts;
 using IssuerClient = SimpleXLedger.Protos.Issuer.Issuer.IssuerClient;
 
 namespace SimpleXLedger.Issuer.Tests.Hosting;
@@ -11,7 +12,7 @@ public class RateLimitTests
     public async Task Wrong_codes_are_held_off_per_client_before_any_lookup_even_for_a_right_code()
     {
         var logs = new CapturedLogs();
-        await using var server = await IssuerServer.StartAsync(s => s with { WrongCodesPerClientPerMinute = 3 }, logs: logs);
+        await using var server = await IssuerServer.StartAsync(s => s with { WrongCodesPerClientPerMinute = 3 }, logs: logs, key: () => SharedKeys.Get(1));
         var good = (await server.CreateCardsAsync(10))[0];
         var wrong = new List<CardCode>();
         using var channel = server.Channel();

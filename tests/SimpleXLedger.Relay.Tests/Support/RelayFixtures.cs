@@ -6,29 +6,6 @@ using SimpleXLedger.Testing;
 
 namespace SimpleXLedger.Relay.Tests.Support;
 
-/// <summary>A temporary directory removed at dispose.</summary>
-public sealed class TempDirectory : IDisposable
-{
-    public TempDirectory()
-    {
-        Path = Directory.CreateTempSubdirectory("sxl-relay-test-").FullName;
-    }
-
-    public string Path { get; }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A killed child may still hold a file for a moment; the OS temp cleaner takes it.
-        }
-    }
-}
-
 /// <summary>A clock the test moves.</summary>
 public sealed class ManualClock(DateTimeOffset start) : TimeProvider
 {

@@ -1,23 +1,21 @@
-using SimpleXLedger.Relay.Tests.Support;
 using SimpleXLedger.Testing;
 
-namespace SimpleXLedger.Relay.Tests;
+namespace SimpleXLedger.Cli.Tests.Queue;
 
 /// <summary>The sxl commands as two people at two terminals would use them, against a real relay process.</summary>
 public sealed class CliRoundTripTests
 {
     private static async Task<(int ExitCode, string Stdout, string Stderr)> SxlAsync(params string[] args)
     {
-        await using var p = ChildProcess.Start("dotnet", [RepositoryPaths.SxlDll, .. args]);
-        var code = await p.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        return (code, string.Join('\n', p.StandardOutput), string.Join('\n', p.StandardError));
+        var run = await SxlProcess.RunAsync(args);
+        return (run.ExitCode, run.Stdout, run.Stderr);
     }
 
     [Fact]
     public async Task Create_send_receive_and_ack_through_the_cli()
     {
         using var dir = new TempDirectory();
-        await using var relay = ChildProcess.Start("dotnet", [RepositoryPaths.SxlDll, "relay", "serve", "--data", Path.Combine(dir.Path, "relay"), "--listen", "127.0.0.1:0", "--metering", "free"]);
+        await using var relay = SxlProcess.Start(["relay", "serve", "--data", Path.Combine(dir.Path, "relay"), "--listen", "127.0.0.1:0", "--metering", "free"]);
         var address = await relay.WaitForLineAsync(l => l.Length > 0, TimeSpan.FromSeconds(60));
         Assert.StartsWith("sxl://", address, StringComparison.Ordinal);
 

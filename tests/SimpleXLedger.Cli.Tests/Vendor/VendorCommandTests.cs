@@ -5,12 +5,12 @@ using SimpleXLedger.Cards;
 using SimpleXLedger.Chain.Contracts;
 using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Chain.Services;
-using SimpleXLedger.Clearing.Tests.Support;
+using SimpleXLedger.Cli.Tests.Support;
 using SimpleXLedger.Testing;
 using SimpleXLedger.Testing.Chain;
 using Xunit.Abstractions;
 
-namespace SimpleXLedger.Clearing.Tests.Vendor;
+namespace SimpleXLedger.Cli.Tests.Vendor;
 
 /// <summary>
 /// <c>sxl vendor fund</c> and <c>sxl vendor withdraw</c> as the real program on a real ledger (Anvil): what is
@@ -258,7 +258,7 @@ public sealed class VendorCommandTests(AnvilFixture anvil, ITestOutputHelper out
         return (deployment, await LedgerClient.AttachAsync(connection, deployment.Ledger));
     }
 
-    private string KeyFile(string name, DevAccount account) => ClearingProcess.WriteKeyFile(Path.Combine(_directory, name), account);
+    private string KeyFile(string name, DevAccount account) => DevKeyFile.Write(Path.Combine(_directory, name), account);
 
     private string WriteBatch(string name, string vendor, int cards, ulong credits)
     {
@@ -279,11 +279,9 @@ public sealed class VendorCommandTests(AnvilFixture anvil, ITestOutputHelper out
 
     private async Task<Run> SxlAsync(params string[] args)
     {
-        await using var child = ChildProcess.Start("dotnet", [RepositoryPaths.SxlDll, .. args]);
-        var exit = await child.WaitForExitAsync(TimeSpan.FromSeconds(120));
-        await child.Exited;
-        var run = new Run(exit, string.Join('\n', child.StandardOutput), string.Join('\n', child.StandardError));
-        output.WriteLine($"sxl {string.Join(' ', args.Select(a => a.StartsWith(_directory, StringComparison.Ordinal) ? Path.GetFileName(a) : a))} → exit {exit}\n{run.Output}");
+        var result = await SxlProcess.RunAsync(args);
+        var run = new Run(result.ExitCode, result.Stdout, result.Stderr);
+        output.WriteLine($"sxl {string.Join(' ', args.Select(a => a.StartsWith(_directory, StringComparison.Ordinal) ? Path.GetFileName(a) : a))} → exit {result.ExitCode}\n{run.Output}");
         return run;
     }
 }

@@ -6,20 +6,21 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SimpleXLedger.Cards;
+using SimpleXLedger.Issuer;
 using SimpleXLedger.Issuer.Cards;
 using SimpleXLedger.Issuer.Hosting;
 using SimpleXLedger.Issuer.Keys;
 using SimpleXLedger.Issuer.Ledger;
 using SimpleXLedger.Issuer.Storage;
 using SimpleXLedger.Net.Tls;
-using SimpleXLedger.Testing;
 using SimpleXLedger.Tokens;
 
-namespace SimpleXLedger.Issuer.Tests.Hosting;
+namespace SimpleXLedger.Testing.Hosts;
 
 /// <summary>
 /// A real issuer host in this process: Kestrel on two free loopback ports, TLS on both (self-signed, pinned by the
-/// clients), a real SQLite file, development mode, seeded with a shared key.
+/// clients), a real SQLite file, development mode (cards are active when imported), seeded with an issuing key that
+/// is usable at once (a fresh one, or a test's shared key so no test waits for key generation).
 /// </summary>
 public sealed class IssuerServer : IAsyncDisposable
 {
@@ -47,19 +48,26 @@ public sealed class IssuerServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<IssuerServer> StartAsync(Func<IssuerSettings, IssuerSettings>? configure = null, bool tls = true, CapturedLogs? logs = null)
+    /// <summary>The issuer name a test server uses unless told otherwise.</summary>
+    public const string DefaultName = "issuer.test";
+
+    /// <param name="configure">Changes to the default settings (the name, windows, limits).</param>
+    /// <param name="tls">TLS on the loopback listeners too (the default, as wallets pin it).</param>
+    /// <param name="logs">Where the host logs (everything, from Trace), if anywhere.</param>
+    /// <param name="key">The issuing key to seed (disposed after); by default a fresh one.</param>
+    public static async Task<IssuerServer> StartAsync(Func<IssuerSettings, IssuerSettings>? configure = null, bool tls = true, ILoggerProvider? logs = null, Func<TokenPrivateKey>? key = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("sxl-issuer-host-").FullName;
         var settings = new IssuerSettings
         {
             DataDirectory = Path.Combine(directory, "data"),
-            Name = TestIssuer.IssuerName,
+            Name = DefaultName,
             Devnet = true,
             Windows = KeyWindowPolicy.Devnet,
         };
         settings = configure?.Invoke(settings) ?? settings;
         var ledger = new DevelopmentLedger(TimeProvider.System);
-        var key = await SeedKeyAsync(settings, ledger);
+        var seeded = await SeedKeyAsync(settings, ledger, key ?? TokenPrivateKey.Generate);
         var endpoints = new IssuerEndpoints
         {
             Http = new IPEndPoint(IPAddress.Loopback, FreePort.Next()),
@@ -73,14 +81,17 @@ public sealed class IssuerServer : IAsyncDisposable
         });
         await app.StartAsync();
         using var certificate = SelfSignedCertificate.LoadOrCreate(settings.DataDirectory, settings.Name);
-        return new IssuerServer(app, directory, endpoints, CertificateFingerprint.Sha256(certificate), key);
+        return new IssuerServer(app, directory, endpoints, CertificateFingerprint.Sha256(certificate), seeded);
     }
 
-    /// <summary>Puts a shared key into a fresh data directory as the issuing key, so the host generates none.</summary>
-    public static async Task<TokenPublicKey> SeedKeyAsync(IssuerSettings settings, ILedgerView ledger, int sharedKey = 1)
+    /// <summary>Puts a key into a fresh data directory as the issuing key, issuing from a second ago (the host would otherwise generate one and wait out the usable delay).</summary>
+    public static async Task<TokenPublicKey> SeedKeyAsync(IssuerSettings settings, ILedgerView ledger, Func<TokenPrivateKey> keySource)
     {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(keySource);
         await DataDirectory.OpenAsync(settings, IssuerMode.Development, null);
-        using var key = SharedKeys.Get(sharedKey);
+        using var key = keySource();
         var keyId = "0x" + key.PublicKey.KeyIdHex;
         using (var files = new KeyFiles(settings.DataDirectory, settings.KeyPassphrase))
         {
@@ -117,9 +128,11 @@ public sealed class IssuerServer : IAsyncDisposable
 
     public HttpClient Http() => new(PinnedHandler()) { BaseAddress = HttpUrl };
 
-    public async Task<IReadOnlyList<CardCode>> CreateCardsAsync(ulong credits, int count = 1)
+    public byte[] Fingerprint => _fingerprint;
+
+    public async Task<IReadOnlyList<CardCode>> CreateCardsAsync(ulong credits, int count = 1, string vendor = "vendor-1")
     {
-        var (codes, batch) = CardMint.Generate("vendor-1", credits, count, 1);
+        var (codes, batch) = CardMint.Generate(vendor, credits, count, 1);
         await using var scope = _app.Services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new ImportCards(batch, BatchOrigin.Created));
         return codes;
@@ -127,8 +140,16 @@ public sealed class IssuerServer : IAsyncDisposable
 
     public async Task<CardInfo> CardAsync(CardCode code)
     {
+        ArgumentNullException.ThrowIfNull(code);
+        return await FindCardAsync(code) ?? throw new InvalidOperationException("the issuer does not know that card");
+    }
+
+    /// <summary>What the issuer's database says of a card, or null when it does not know it.</summary>
+    public async Task<CardInfo?> FindCardAsync(CardCode code)
+    {
+        ArgumentNullException.ThrowIfNull(code);
         await using var scope = _app.Services.CreateAsyncScope();
-        return (await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new GetCardInfo(code.ComputeHash())))!;
+        return await scope.ServiceProvider.GetRequiredService<IMediator>().Send(new GetCardInfo(code.ComputeHash()));
     }
 
     public async ValueTask DisposeAsync()
@@ -145,14 +166,4 @@ public sealed class IssuerServer : IAsyncDisposable
             // Harmless.
         }
     }
-}
-
-/// <summary>One shared server for a test class (cards are per test, so tests do not interfere).</summary>
-public sealed class IssuerServerFixture : IAsyncLifetime
-{
-    public IssuerServer Server { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Server = await IssuerServer.StartAsync();
-
-    public async Task DisposeAsync() => await Server.DisposeAsync();
 }

@@ -1,11 +1,11 @@
 using System.Text.Json;
 using SimpleXLedger.Chain.Devnet;
 using SimpleXLedger.Chain.Services;
-using SimpleXLedger.Chain.Tests.Fixtures;
+using SimpleXLedger.Cli.Tests.Support;
 using SimpleXLedger.Testing;
 using SimpleXLedger.Testing.Chain;
 
-namespace SimpleXLedger.Chain.Tests.Cli;
+namespace SimpleXLedger.Cli.Tests.Ledger;
 
 /// <summary><c>sxl ledger deploy|show</c> as a real process against the shared Anvil.</summary>
 [Collection(AnvilCollection.Name)]
@@ -69,8 +69,7 @@ public sealed class LedgerCommandTests(AnvilFixture anvil) : IDisposable
 
     private static async Task<(int Status, string Output)> SxlAsync(params string[] args)
     {
-        await using var sxl = ChildProcess.Start("dotnet", [RepositoryPaths.SxlDll, .. args]);
-        var status = await sxl.WaitForExitAsync(TimeSpan.FromMinutes(2));
-        return (status, sxl.AllOutput);
+        var run = await SxlProcess.RunAsync(args);
+        return (run.ExitCode, run.AllOutput);
     }
 }
