@@ -11,6 +11,14 @@ public sealed record IssuerSettings
     /// <summary>The issuer's name (host name in the network's token challenge).</summary>
     public string Name { get; init; } = "issuer.localhost";
 
+    /// <summary>
+    /// The origin (<c>https://host[:port]</c>) that RFC 9578 clients reach the token-request endpoint at, as the
+    /// directory's <c>issuer-request-uri</c> names it. Never taken from a request's Host header (a client could
+    /// otherwise be handed a per-client URI). By default <c>https://</c> + <see cref="Name"/>; on the devnet, the
+    /// address the HTTP listener bound.
+    /// </summary>
+    public Uri? PublicOrigin { get; init; }
+
     /// <summary>Short windows and steps are accepted only on the devnet.</summary>
     public bool Devnet { get; init; }
 
@@ -72,6 +80,16 @@ public sealed record IssuerSettings
         if (!Devnet && IdempotencyWindow < TimeSpan.FromMinutes(10))
         {
             throw new ArgumentException("an idempotency window under 10 minutes is accepted only with --devnet");
+        }
+
+        if (PublicOrigin is not null && (!PublicOrigin.IsAbsoluteUri || PublicOrigin.Scheme is not ("https" or "http") || PublicOrigin.AbsolutePath != "/" || PublicOrigin.Query.Length > 0))
+        {
+            throw new ArgumentException("the public origin is an https URL with a host and no path, e.g. https://issuer.example.org");
+        }
+
+        if (PublicOrigin is not null && !Devnet && PublicOrigin.Scheme != "https")
+        {
+            throw new ArgumentException("the public origin is https outside --devnet");
         }
 
         if (Denomination is 0)

@@ -60,6 +60,7 @@ internal static class IssuerCommands
         var devnet = new Option<bool>("--devnet") { Description = "Accept devnet-length (seconds) key windows and steps." };
         var tls = new Option<bool>("--tls") { Description = "TLS on loopback listeners too (always on for other addresses)." };
         var cert = new Option<FileInfo?>("--cert") { Description = "PKCS#12 certificate for TLS (default: a self-signed one kept in the data directory)." };
+        var publicUrl = new Option<Uri?>("--public-url") { Description = "The origin RFC 9578 clients reach token requests at, e.g. https://issuer.example.org (default: https://<name>; with --devnet: the --http listener). Never taken from a request's Host header." };
         var passphrase = PassphraseOption();
         var maxBatch = new Option<int>("--max-batch") { Description = "Most token requests in one redemption.", DefaultValueFactory = _ => 1000 };
         var denomination = new Option<ulong?>("--denomination") { Description = "Card values are multiples of this (default 100; 1 in development mode)." };
@@ -72,7 +73,7 @@ internal static class IssuerCommands
         var epoch = new Option<string?>("--epoch") { Description = "How often issued totals are anchored on-chain (default 1h)." };
         var command = new Command("serve", "Run the issuer: gRPC Redeem and RFC 9578 HTTP issuance paid with gift cards. Prints one line \"issuer ready http=… grpc=…\" on stdout once it serves; logs go to stderr.")
         {
-            data, name, http, grpc, rpc, ledger, key, devnet, tls, cert, passphrase, maxBatch, denomination, idempotency,
+            data, name, http, grpc, rpc, ledger, key, devnet, tls, cert, publicUrl, passphrase, maxBatch, denomination, idempotency,
             usableDelay, issueWindow, redeemWindow, rotateAhead, maintenance, epoch,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -112,6 +113,7 @@ internal static class IssuerCommands
             {
                 DataDirectory = parse.GetValue(data)!.FullName,
                 Name = parse.GetValue(name)!,
+                PublicOrigin = parse.GetValue(publicUrl),
                 Devnet = isDevnet,
                 Windows = windows,
                 MaxBatch = parse.GetValue(maxBatch),

@@ -79,6 +79,8 @@ public static class IssuerHost
 
         builder.Services.AddIssuerCore(settings, ledger, writer);
         builder.Services.AddServiceDefaults(settings.DataDirectory, 4 * 1024 * 1024);
+        builder.Services.AddSingleton(endpoints);
+        builder.Services.AddSingleton<IssuerHttpOrigin>();
         builder.Services.AddSingleton<IssuerMaintenance>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IssuerMaintenance>());
 

@@ -43,11 +43,23 @@ public static class PrivacyPassEndpoints
         }
     }
 
-    private static async Task ServeDirectoryAsync(HttpContext context, IssuingKeyDirectory keys, IssuerSettings settings, ILedgerView ledger)
+    /// <summary>
+    /// The directory's <c>issuer-request-uri</c>: from configuration only, never from the request (its Host header is
+    /// the client's to choose, and a per-client URI would tag the client).
+    /// </summary>
+    public static string RequestUri(IssuerSettings settings, Uri? boundHttp)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var origin = settings.PublicOrigin
+            ?? (settings.Devnet && boundHttp is not null ? boundHttp : new Uri("https://" + settings.Name));
+        return new Uri(origin, RequestPath).ToString();
+    }
+
+    private static async Task ServeDirectoryAsync(HttpContext context, IssuingKeyDirectory keys, IssuerSettings settings, ILedgerView ledger, IssuerHttpOrigin bound)
     {
         // Only the key that issues now (key consistency: no other key is ever offered).
         var key = await keys.CurrentAsync(context.RequestAborted);
-        var uri = $"{context.Request.Scheme}://{context.Request.Host}{RequestPath}";
+        var uri = RequestUri(settings, bound.Uri);
         var directory = key is null
             ? new IssuerDirectory(uri, [])
             : IssuerDirectory.Create(uri, (TokenPublicKey.FromSpki(key.Spki), DateTimeOffset.FromUnixTimeSeconds(key.UsableFrom)));
