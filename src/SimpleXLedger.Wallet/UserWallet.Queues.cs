@@ -130,7 +130,8 @@ public sealed partial class UserWallet
 
                 if (tokenId is not null && s.Tokens.TryGetValue(tokenId, out var token))
                 {
-                    ReleaseOrDrop(s, c, token, e);
+                    // The create (and with it this queue) is gone: a token the relay saw has no same context left.
+                    ReleaseOrDrop(s, c, token, e, shown: e is RelayException);
                 }
             });
             throw Translate(e, "the relay refused to create the queue");
@@ -344,8 +345,12 @@ public sealed partial class UserWallet
         }
     }
 
-    /// <summary>A token whose payment failed: dropped (and counted) if the relay says it is spent, else available again.</summary>
-    internal static void ReleaseOrDrop(WalletState s, WalletChanges c, TokenRecord token, Exception failure)
+    /// <summary>
+    /// A token whose payment failed and whose context is gone: lost (counted) if the relay says it is spent; dropped
+    /// (counted) if the relay saw it (<paramref name="shown"/>), since shown anywhere else its nonce would link the two
+    /// places; available again only if it was never sent.
+    /// </summary>
+    internal static void ReleaseOrDrop(WalletState s, WalletChanges c, TokenRecord token, Exception failure, bool shown)
     {
         if (failure is RelayException { Code: ErrorCode.PaymentRefused } refused && IsAlreadySpent(refused))
         {
@@ -353,10 +358,22 @@ public sealed partial class UserWallet
             c.MarkSpent(s.SpentFingerprint(token.Token));
             c.Put(s.Settings with { TokensLost = s.Settings.TokensLost + 1 });
         }
+        else if (shown)
+        {
+            Drop(s, c, token);
+        }
         else
         {
             c.Put(token with { ReservedFor = null });
         }
+    }
+
+    /// <summary>Removes a token a relay saw and refused, never to be shown again, and counts it as dropped.</summary>
+    internal static void Drop(WalletState s, WalletChanges c, TokenRecord token)
+    {
+        c.Delete<TokenRecord>(token.Id);
+        c.MarkSpent(s.SpentFingerprint(token.Token));
+        c.Put(s.Settings with { TokensDropped = s.Settings.TokensDropped + 1 });
     }
 
     /// <summary>The tokens plugin says "already spent" for a token it (or the network) has seen: never worth retrying.</summary>
@@ -366,7 +383,7 @@ public sealed partial class UserWallet
     {
         WalletException w => w,
         RelayCertificateMismatchException => new WalletException(WalletError.RelayRefused, e.Message, e),
-        RelayException { Code: ErrorCode.Unavailable } => new WalletException(WalletError.Unreachable, $"{what}: the relay is unavailable", e),
+        RelayException { Code: ErrorCode.Unavailable } r => new WalletException(WalletError.Unreachable, $"{what}: the relay cannot take it now ({r.Message}); nothing was spent, try again in a few minutes", e),
         RelayException r => new WalletException(WalletError.RelayRefused, $"{what}: {r.Code}", e),
         _ => new WalletException(WalletError.Unreachable, $"{what}: the relay cannot be reached", e),
     };

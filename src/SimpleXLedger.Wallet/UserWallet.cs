@@ -165,6 +165,7 @@ public sealed partial class UserWallet : IAsyncDisposable, IDisposable
             s.Settings.TokensSpent,
             s.Settings.TokensLost,
             s.Settings.TokensWithdrawn,
+            s.Settings.TokensDropped,
             s.Batches.Count,
             QueueViews(s),
             s.TopUps.Count);
@@ -239,7 +240,7 @@ public sealed partial class UserWallet : IAsyncDisposable, IDisposable
         var now = NowSeconds;
         var youngest = forSpending ? now - (long)Policy.MinTokenAge.TotalSeconds : long.MaxValue;
         return s.Tokens.Values
-            .Where(t => t.ReservedFor is null && (t.RedeemUntil == 0 || t.RedeemUntil > now) && t.AddedAt <= youngest)
+            .Where(t => t.ReservedFor is null && t.RefusedShowings == 0 && (t.RedeemUntil == 0 || t.RedeemUntil > now) && t.AddedAt <= youngest)
             .OrderBy(t => t.RedeemUntil == 0 ? long.MaxValue : t.RedeemUntil)
             .ThenBy(t => t.AddedAt)
             .ThenBy(t => t.Id, StringComparer.Ordinal);

@@ -21,6 +21,7 @@ public sealed record WalletBalance(
     long TokensSpent,
     long TokensLost,
     long TokensWithdrawn,
+    long TokensDropped,
     int PendingBatches,
     IReadOnlyList<WalletQueue> Queues,
     int TopUpsPending);

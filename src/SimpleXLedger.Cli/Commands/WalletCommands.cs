@@ -311,7 +311,7 @@ internal static class WalletCommands
                 await Console.Out.WriteLineAsync(JsonSerializer.Serialize(new
                 {
                     cards = b.Cards.Select(c => new { hash = c.HashPrefix, state = c.State.ToString(), credits = c.Credits, redeemed = c.Redeemed, remaining = c.RemainingAtIssuer }),
-                    tokens = new { available = b.TokensAvailable, reserved = b.TokensReserved, redeemed = b.TokensRedeemed, spent = b.TokensSpent, lost = b.TokensLost, withdrawn = b.TokensWithdrawn },
+                    tokens = new { available = b.TokensAvailable, reserved = b.TokensReserved, redeemed = b.TokensRedeemed, spent = b.TokensSpent, lost = b.TokensLost, dropped = b.TokensDropped, withdrawn = b.TokensWithdrawn },
                     pendingBatches = b.PendingBatches,
                     queues = b.Queues.Select(q => new { name = q.Name, relay = Host(q.Relay), state = q.State.ToString(), credit = q.Balance, unit = q.BalanceUnit, topUpDue = q.TopUpDue }),
                     topUpsPending = b.TopUpsPending,
@@ -325,8 +325,16 @@ internal static class WalletCommands
                 cards.AddRow(Markup.Escape(c.HashPrefix + "…"), c.State.ToString(), Num(c.Credits), Num(c.Redeemed), Num(c.RemainingAtIssuer));
             }
 
-            var tokens = new Table().Title("tokens").AddColumns("available", "reserved", "spent", "lost", "withdrawn", "redeemed in all", "batches in flight");
-            tokens.AddRow(Num(b.TokensAvailable), Num(b.TokensReserved), Num(b.TokensSpent), Num(b.TokensLost), Num(b.TokensWithdrawn), Num(b.TokensRedeemed), Num(b.PendingBatches));
+            // One row a count: eight columns would not fit a terminal's 80 characters.
+            var tokens = new Table().Title("tokens").AddColumns("tokens", "count", "meaning");
+            tokens.AddRow("available", Num(b.TokensAvailable), "ready to pay with");
+            tokens.AddRow("reserved", Num(b.TokensReserved), "promised to a queue's payment in flight");
+            tokens.AddRow("spent", Num(b.TokensSpent), "paid for queues");
+            tokens.AddRow("lost", Num(b.TokensLost), "refused as already spent (a crash or a restore)");
+            tokens.AddRow("dropped", Num(b.TokensDropped), "refused by a relay and never shown elsewhere");
+            tokens.AddRow("withdrawn", Num(b.TokensWithdrawn), "taken out by you");
+            tokens.AddRow("redeemed in all", Num(b.TokensRedeemed), "from your cards");
+            tokens.AddRow("batches in flight", Num(b.PendingBatches), "redemptions to finish");
             var queues = new Table().Title("queues").AddColumns("queue", "relay", "state", "credit", "next top-up");
             foreach (var q in b.Queues)
             {

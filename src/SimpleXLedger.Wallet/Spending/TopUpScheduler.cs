@@ -37,6 +37,9 @@ public sealed record TopUpOutcome(string Queue, TopUpStatus Status, int TokensPa
 /// </summary>
 public sealed class TopUpScheduler
 {
+    /// <summary>How often a relay may refuse one token (not as spent) before the wallet drops it rather than offer it again.</summary>
+    public const int MaxRefusedShowings = 3;
+
     /// <summary>Crash-test label: the step's tokens are reserved for the top-up (stored), none paid yet.</summary>
     public const string CrashAfterReserve = "wallet.topup.after-reserve";
 
@@ -209,10 +212,17 @@ public sealed class TopUpScheduler
 
                 if (topUp.Reserved.Count > 0)
                 {
-                    // Resumed after a crash or a failed attempt: the very same tokens, to the very same queue.
+                    // Resumed after a crash or a failed attempt: the very same tokens, to the very same queue, made up
+                    // to the fixed step with fresh ones if a refusal sent the unsent ones back (counts stay fixed).
                     var held = topUp.Reserved.Select(id => s.Tokens.GetValueOrDefault(id)).OfType<TokenRecord>().ToList();
-                    c.Put(topUp with { Attempts = topUp.Attempts + 1 });
-                    return (new Plan(queue, held), queue.Name, false);
+                    List<TokenRecord> more = held.Count >= step ? [] : _wallet.AvailableTokenRecords(s, forSpending: true).Take(step - held.Count).ToList();
+                    foreach (var t in more)
+                    {
+                        c.Put(t with { ReservedFor = topUp.Id });
+                    }
+
+                    c.Put(topUp with { Reserved = [.. held.Select(t => t.Id), .. more.Select(t => t.Id)], Attempts = topUp.Attempts + 1 });
+                    return (new Plan(queue, [.. held, .. more]), queue.Name, false);
                 }
 
                 var available = _wallet.AvailableTokenRecords(s, forSpending: true).Take(step).ToList();
@@ -259,6 +269,7 @@ public sealed class TopUpScheduler
         CrashPoint.Reach(CrashAfterReserve);
         var paid = 0;
         long? balance = null;
+        TokenRecord? inFlight = null;
         try
         {
             // Its own connection: a new TLS session that carries this queue's payment and nothing else.
@@ -266,6 +277,7 @@ public sealed class TopUpScheduler
             using var key = RelayProtocol.ImportKey(plan.Queue.RecipientKey);
             foreach (var token in plan.Tokens)
             {
+                inFlight = token;
                 try
                 {
                     var after = await lease.Client.TopUpAsync(plan.Queue.RecipientId, key, token.Token, cancellationToken);
@@ -279,11 +291,19 @@ public sealed class TopUpScheduler
                     Settle(topUpId, plan.Queue.Id, token, null, lost: true);
                 }
             }
+
+            inFlight = null;
         }
         catch (RelayException e) when (e.Code == ErrorCode.Auth)
         {
             _wallet.Mutate((s, c) =>
             {
+                // The relay saw the token in flight for a queue that is gone: there is no same context to show it in again.
+                if (inFlight is not null && s.Tokens.TryGetValue(inFlight.Id, out var shown))
+                {
+                    UserWallet.Drop(s, c, shown);
+                }
+
                 if (s.TopUps.TryGetValue(topUpId, out var t))
                 {
                     DropTopUp(s, c, t);
@@ -298,10 +318,14 @@ public sealed class TopUpScheduler
         }
         catch (RelayException e) when (e.Code == ErrorCode.PaymentRefused)
         {
-            // A refusal that may pass (a key the relay does not trust yet): the tokens go back, the top-up waits again.
-            ReleaseReserved(topUpId);
+            // A refusal that may pass (a key the relay does not trust yet). The refused token was shown to this relay for
+            // this queue: it stays with this top-up (shown again only here) until it has been refused MaxRefusedShowings
+            // times, then it is dropped. The tokens not sent yet go back to the pool: nobody has seen them.
+            var dropped = RefuseInFlight(topUpId, inFlight);
             var next = Reschedule(topUpId);
-            return new TopUpOutcome(queueName, TopUpStatus.RetryLater, paid, balance, next, "the relay refused a token: " + e.Message);
+            return new TopUpOutcome(queueName, TopUpStatus.RetryLater, paid, balance, next, dropped
+                ? $"the relay refused a token {MaxRefusedShowings} times ({e.Message}); it was dropped, never to be shown elsewhere, and the top-up will pay with others"
+                : $"the relay refused a token ({e.Message}); the same token will be offered to this queue again at {next:u}");
         }
         catch (Exception e) when (e is RelayException or HttpRequestException or RelayCertificateMismatchException)
         {
@@ -359,29 +383,69 @@ public sealed class TopUpScheduler
         return DateTimeOffset.FromUnixTimeMilliseconds(due);
     }
 
-    private void ReleaseReserved(string topUpId) => _wallet.Mutate((s, c) =>
+    /// <summary>
+    /// After a refusal of <paramref name="refused"/>: it stays reserved to this top-up (dropped once refused
+    /// <see cref="MaxRefusedShowings"/> times); the reserved tokens after it, never sent, go back to the pool. True when dropped.
+    /// </summary>
+    private bool RefuseInFlight(string topUpId, TokenRecord? refused) => _wallet.Mutate((s, c) =>
     {
         if (!s.TopUps.TryGetValue(topUpId, out var t))
         {
-            return;
+            return false;
         }
 
+        var keep = new List<string>();
+        var dropped = false;
         foreach (var id in t.Reserved)
         {
-            if (s.Tokens.TryGetValue(id, out var token))
+            if (!s.Tokens.TryGetValue(id, out var token))
+            {
+                continue;
+            }
+
+            if (refused is not null && id == refused.Id)
+            {
+                var showings = token.RefusedShowings + 1;
+                if (showings >= MaxRefusedShowings)
+                {
+                    UserWallet.Drop(s, c, token);
+                    dropped = true;
+                }
+                else
+                {
+                    c.Put(token with { RefusedShowings = showings });
+                    keep.Add(id);
+                }
+            }
+            else if (token.RefusedShowings > 0)
+            {
+                keep.Add(id);
+            }
+            else
             {
                 c.Put(token with { ReservedFor = null });
             }
         }
 
-        c.Put(t with { Reserved = [] });
+        c.Put(t with { Reserved = [.. keep] });
+        return dropped;
     });
 
+    /// <summary>Ends a top-up: tokens never shown go back to the pool; one a relay saw and refused is dropped.</summary>
     private static void DropTopUp(WalletState s, WalletChanges c, TopUpRecord topUp)
     {
         foreach (var id in topUp.Reserved)
         {
-            if (s.Tokens.TryGetValue(id, out var token))
+            if (!s.Tokens.TryGetValue(id, out var token))
+            {
+                continue;
+            }
+
+            if (token.RefusedShowings > 0)
+            {
+                UserWallet.Drop(s, c, token);
+            }
+            else
             {
                 c.Put(token with { ReservedFor = null });
             }

@@ -128,6 +128,13 @@ internal sealed record TokenRecord : IWalletRecord
     /// <summary>The top-up (or queue creation) this token is promised to, or null when available.</summary>
     public string? ReservedFor { get; init; }
 
+    /// <summary>
+    /// How many times a relay has seen this token and refused it without spending it. A token once shown is only ever
+    /// shown again in the same context (the same queue at the same relay) and never returns to the pool: shown at a
+    /// second queue or relay, its nonce would link the two.
+    /// </summary>
+    public int RefusedShowings { get; init; }
+
     public override string ToString() => ReservedFor is null ? "Token(available)" : "Token(reserved)";
 }
 
@@ -226,6 +233,12 @@ internal sealed record SettingsRecord : IWalletRecord
 
     /// <summary>Tokens taken out of the wallet by their owner (<see cref="UserWallet.WithdrawTokens"/>).</summary>
     public long TokensWithdrawn { get; init; }
+
+    /// <summary>
+    /// Tokens a relay saw and refused (not as spent) where they could not be shown again in the same context: dropped,
+    /// so that no nonce is ever shown to two queues or relays.
+    /// </summary>
+    public long TokensDropped { get; init; }
 
     public long TopUpsDone { get; init; }
 
