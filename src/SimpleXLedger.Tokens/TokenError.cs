@@ -30,7 +30,7 @@ public enum TokenError
     /// <summary>Not strict base64url.</summary>
     InvalidBase64,
 
-    /// <summary>The token key is not a DER SPKI with id-RSASSA-PSS (SHA-384, MGF1-SHA-384, salt 48) and an RSA-2048 key.</summary>
+    /// <summary>The token key is not a DER SPKI with id-RSASSA-PSS (SHA-384, MGF1-SHA-384, salt 48) and an RSA-2048 key with e = 65537.</summary>
     InvalidKey,
 
     /// <summary>The HTTP authentication header value is malformed.</summary>

@@ -25,7 +25,7 @@ public sealed class TokenPrivateKey : IDisposable
     public static TokenPrivateKey FromRsaKey(RsaBssaPrivateKey rsaKey)
     {
         ArgumentNullException.ThrowIfNull(rsaKey);
-        if (rsaKey.ModulusBits != TokenPublicKey.ModulusBits)
+        if (!TokenPublicKey.IsType2(rsaKey.PublicKey))
         {
             throw new TokenException(TokenError.InvalidKey);
         }
@@ -46,7 +46,7 @@ public sealed class TokenPrivateKey : IDisposable
             throw new TokenException(TokenError.InvalidKey);
         }
 
-        if (rsa.ModulusBits != TokenPublicKey.ModulusBits)
+        if (!TokenPublicKey.IsType2(rsa.PublicKey))
         {
             rsa.Dispose();
             throw new TokenException(TokenError.InvalidKey);

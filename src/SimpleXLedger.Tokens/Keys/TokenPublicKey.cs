@@ -45,11 +45,11 @@ public sealed class TokenPublicKey : IEquatable<TokenPublicKey>
     /// <summary>The key id in lower-case hex (public; fine for logs).</summary>
     public string KeyIdHex => Convert.ToHexStringLower(_keyId);
 
-    /// <summary>Wraps an RSA-2048 public key; throws <see cref="TokenException"/> (InvalidKey) for other sizes.</summary>
+    /// <summary>Wraps an RSA-2048 public key with e = 65537; throws <see cref="TokenException"/> (InvalidKey) for any other.</summary>
     public static TokenPublicKey FromRsaKey(RsaBssaPublicKey rsaKey)
     {
         ArgumentNullException.ThrowIfNull(rsaKey);
-        if (rsaKey.ModulusBits != ModulusBits)
+        if (!IsType2(rsaKey))
         {
             throw new TokenException(TokenError.InvalidKey);
         }
@@ -62,7 +62,7 @@ public sealed class TokenPublicKey : IEquatable<TokenPublicKey>
 
     /// <summary>
     /// Strict: the input must be exactly the canonical DER this class writes (PSS OID, the three parameters,
-    /// an RSA-2048 key), so the key id computed here matches every conforming implementation's.
+    /// an RSA-2048 key with e = 65537), so the key id computed here matches every conforming implementation's.
     /// </summary>
     public static bool TryFromSpki(ReadOnlySpan<byte> spki, [NotNullWhen(true)] out TokenPublicKey? key, out TokenError error)
     {
@@ -114,7 +114,7 @@ public sealed class TokenPublicKey : IEquatable<TokenPublicKey>
                 return false;
             }
 
-            if (!RsaBssaPublicKey.TryFromParameters(n, e, out var rsaKey) || rsaKey.ModulusBits != ModulusBits)
+            if (!RsaBssaPublicKey.TryFromParameters(n, e, out var rsaKey) || !IsType2(rsaKey))
             {
                 return false;
             }
@@ -162,6 +162,16 @@ public sealed class TokenPublicKey : IEquatable<TokenPublicKey>
     public override int GetHashCode() => System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(_keyId);
 
     public override string ToString() => $"TokenPublicKey({KeyIdHex})";
+
+    /// <summary>
+    /// A type-2 key: RSA-2048 with the public exponent pinned to 65537. Other odd exponents form valid RSA keys,
+    /// but no conforming issuer makes them, and a small one (e = 3) opens the door to low-exponent attacks on
+    /// verification; one fixed value also leaves no room for a key that is "the same" under two encodings.
+    /// </summary>
+    internal static bool IsType2(RsaBssaPublicKey rsaKey) =>
+        rsaKey.ModulusBits == ModulusBits && rsaKey.Exponent.SequenceEqual(F4);
+
+    private static ReadOnlySpan<byte> F4 => [0x01, 0x00, 0x01];
 
     private static byte[] EncodeSpki(RsaBssaPublicKey rsaKey)
     {

@@ -21,6 +21,48 @@ public sealed class TokenKeyTests : IDisposable
         Assert.Equal(Key.PublicKey.KeyId[^1], Key.PublicKey.TruncatedKeyId);
     }
 
+    [Theory]
+    [InlineData(new byte[] { 3 })]
+    [InlineData(new byte[] { 1, 0, 3 })]
+    public void A_type_2_key_with_a_public_exponent_other_than_65537_is_refused(byte[] exponent)
+    {
+        var spki = SpkiWithExponent(Key.PublicKey, exponent);
+
+        Assert.False(TokenPublicKey.TryFromSpki(spki, out var key, out var error));
+        Assert.Null(key);
+        Assert.Equal(TokenError.InvalidKey, error);
+        Assert.Equal(TokenError.InvalidKey, Assert.Throws<TokenException>(() => TokenPublicKey.FromSpki(spki)).Error);
+        Assert.False(TokenPublicKey.TryFromBase64Url(Base64Url.Encode(spki), out _, out error));
+        Assert.Equal(TokenError.InvalidKey, error);
+        var rsa = SimpleXLedger.Tokens.BlindRsa.RsaBssaPublicKey.FromParameters(Key.PublicKey.RsaKey.Modulus, exponent);
+        Assert.Equal(TokenError.InvalidKey, Assert.Throws<TokenException>(() => TokenPublicKey.FromRsaKey(rsa)).Error);
+
+        // The same SPKI with e = 65537 is the key itself.
+        Assert.Equal(Key.PublicKey, TokenPublicKey.FromSpki(SpkiWithExponent(Key.PublicKey, [1, 0, 1])));
+    }
+
+    /// <summary>The canonical type-2 SPKI of the key's modulus with another public exponent.</summary>
+    private static byte[] SpkiWithExponent(TokenPublicKey key, byte[] exponent)
+    {
+        var outer = new System.Formats.Asn1.AsnReader(key.Spki.ToArray(), System.Formats.Asn1.AsnEncodingRules.DER).ReadSequence();
+        var algorithm = outer.ReadEncodedValue();
+        var inner = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+        using (inner.PushSequence())
+        {
+            inner.WriteIntegerUnsigned(key.RsaKey.Modulus);
+            inner.WriteIntegerUnsigned(exponent);
+        }
+
+        var w = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+        using (w.PushSequence())
+        {
+            w.WriteEncodedValue(algorithm.Span);
+            w.WriteBitString(inner.Encode());
+        }
+
+        return w.Encode();
+    }
+
     [Fact]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void Save_creates_an_owner_only_file_and_load_round_trips()
