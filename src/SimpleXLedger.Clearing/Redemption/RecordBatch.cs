@@ -127,11 +127,16 @@ public sealed class RecordBatchHandler(ClearingDbContext db, ClearingDatabase da
             seq = Convert.ToInt64(batchSeq, System.Globalization.CultureInfo.InvariantCulture);
         }
 
+        // 2b. Keys purged since the registry was read: the window check ran on the batch's snapshot, which may be
+        //     older than the purge's clock. A purged key's nonces are gone, so its tokens are refused here, inside the
+        //     transaction; the purge publishes a key as purged before deleting its rows (see PurgeExpiredKeys).
+        var candidates = await WithoutPurgedKeysAsync(connection, transaction, sql, command.Candidates, outcomes, cancellationToken);
+
         // 3. The spent-set: in-batch duplicates are spent at once; the rest go in sorted by (key, nonce),
         //    so concurrent transactions on PostgreSQL lock rows in one order and never deadlock on them.
-        var unique = new List<Candidate>(command.Candidates.Count);
+        var unique = new List<Candidate>(candidates.Count);
         var seen = new HashSet<(int, UInt128, UInt128)>();
-        foreach (var c in command.Candidates)
+        foreach (var c in candidates)
         {
             if (seen.Add(SpentSetSql.RowKey(c.KeyNo, c.Nonce)))
             {
@@ -285,6 +290,41 @@ public sealed class RecordBatchHandler(ClearingDbContext db, ClearingDatabase da
         }
 
         return TokenOutcomeCode.Spent;
+    }
+
+    /// <summary>The candidates whose key is not purged (keys checked in id order); the others become KeyNotRedeemable.</summary>
+    private static async Task<IReadOnlyList<Candidate>> WithoutPurgedKeysAsync(DbConnection connection, DbTransaction transaction, SpentSetSql sql, IReadOnlyList<Candidate> candidates, TokenOutcomeCode[] outcomes, CancellationToken ct)
+    {
+        HashSet<int>? purged = null;
+        foreach (var keyNo in candidates.Select(c => c.KeyNo).Distinct().Order())
+        {
+            await using var check = SpentSetSql.Command(connection, transaction, sql.SelectKeyPurged);
+            SpentSetSql.Add(check, "@key_no", keyNo);
+            if (await check.ExecuteScalarAsync(ct) is { } value and not DBNull && Convert.ToBoolean(value, System.Globalization.CultureInfo.InvariantCulture))
+            {
+                (purged ??= []).Add(keyNo);
+            }
+        }
+
+        if (purged is null)
+        {
+            return candidates;
+        }
+
+        var kept = new List<Candidate>(candidates.Count);
+        foreach (var c in candidates)
+        {
+            if (purged.Contains(c.KeyNo))
+            {
+                outcomes[c.Index] = TokenOutcomeCode.KeyNotRedeemable;
+            }
+            else
+            {
+                kept.Add(c);
+            }
+        }
+
+        return kept;
     }
 
     internal static async Task<BatchRecord?> LoadExistingAsync(DbConnection connection, DbTransaction? transaction, byte[] batchId, CancellationToken ct)

@@ -56,6 +56,23 @@ public sealed class SpentSetSql(DatabaseProvider provider)
 
     public const string DeleteSpentOfKey = "DELETE FROM spent_tokens WHERE key_no = @key_no";
 
+    /// <summary>
+    /// Whether a key's spent rows were purged, read inside a batch's transaction. On PostgreSQL the key row is held
+    /// FOR KEY SHARE to the batch's commit: that does not block other batches (nor their update of the key's accepted
+    /// count), but the purge's FOR UPDATE waits for it, and a batch that comes after the purge's lock reads purged.
+    /// </summary>
+    public string SelectKeyPurged => Provider == DatabaseProvider.Postgres
+        ? "SELECT purged FROM token_keys WHERE id = @key_no FOR KEY SHARE"
+        : "SELECT purged FROM token_keys WHERE id = @key_no";
+
+    /// <summary>The keys to purge, in id order; on PostgreSQL locked against batches recording under them.</summary>
+    public string SelectKeysToPurge => Provider == DatabaseProvider.Postgres
+        ? "SELECT id FROM token_keys WHERE NOT purged AND redeem_until <= @now ORDER BY id FOR UPDATE"
+        : "SELECT id FROM token_keys WHERE NOT purged AND redeem_until <= @now ORDER BY id";
+
+    /// <summary>Publishes a key as purged (before its rows are deleted): batches refuse its tokens from then on.</summary>
+    public const string MarkKeyPurged = "UPDATE token_keys SET purged = TRUE WHERE id = @key_no";
+
     /// <summary>The spent-set's check-and-insert of one nonce: a row that exists already is left as it is.</summary>
     public const string InsertSpentRow =
         "INSERT INTO spent_tokens (key_no, nonce, batch_seq) VALUES (@key_no, @nonce, @batch_seq) ON CONFLICT (key_no, nonce) DO NOTHING";

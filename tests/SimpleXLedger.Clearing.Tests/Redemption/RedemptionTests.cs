@@ -17,8 +17,8 @@ public abstract class RedemptionTests
 {
     protected abstract Task<ClearingDatabase> NewDatabaseAsync();
 
-    private async Task<ClearingHarness> HarnessAsync(Func<ManualClock, IEnumerable<Registry.RegisteredKey>>? keys = null) =>
-        await ClearingHarness.CreateAsync(await NewDatabaseAsync(), keys);
+    private async Task<ClearingHarness> HarnessAsync(Func<ManualClock, IEnumerable<Registry.RegisteredKey>>? keys = null, Func<Registry.IKeyRegistry, Registry.IKeyRegistry>? wrapRegistry = null) =>
+        await ClearingHarness.CreateAsync(await NewDatabaseAsync(), keys, wrapRegistry: wrapRegistry);
 
     private static ulong Start => 1_800_000_000;
 
@@ -616,6 +616,63 @@ public abstract class RedemptionTests
 
         // Its tokens stay refused by the window, so the dropped nonces cannot be spent again.
         Assert.Equal([TokenOutcomeCode.KeyNotRedeemable], (await h.RedeemAsync(op, [TokenPool.B[0]])).Outcomes);
+    }
+
+    [Fact]
+    public async Task A_batch_checked_before_its_key_expired_records_nothing_under_it_once_the_purge_has_run()
+    {
+        // The batch reads the registry while key B is still redeemable; before it records, the clock passes B's
+        // redeemUntil and the purge drops B's nonces. The batch must not record B's token again.
+        ClearingHarness? harness = null;
+        var purgeDuringNextSnapshot = false;
+        await using var h = harness = await HarnessAsync(
+            _ => [TestTokens.Registered(TestTokens.KeyA, Start - 10, Start + 1000), TestTokens.Registered(TestTokens.KeyB, Start - 10, Start + 20)],
+            inner => new HookedRegistry(inner, async () =>
+            {
+                if (purgeDuringNextSnapshot)
+                {
+                    purgeDuringNextSnapshot = false;
+                    harness!.Clock.Advance(TimeSpan.FromSeconds(20));
+                    await harness.MaintainAsync();
+                }
+            }));
+        using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        var b = TokenPool.B[0];
+        Assert.Equal([TokenOutcomeCode.Accepted], (await h.RedeemAsync(op, [b])).Outcomes);
+
+        purgeDuringNextSnapshot = true;
+        var again = await h.RedeemAsync(op, [b, TokenPool.A[0]]);
+
+        Assert.Equal([TokenOutcomeCode.KeyNotRedeemable, TokenOutcomeCode.Accepted], again.Outcomes);
+        Assert.Equal(2, await h.PayeeAcceptedAsync(op.Payee, 1));
+        Assert.Equal(1, await h.SpentRowsAsync());
+        Assert.Equal(1, await h.KeyAcceptedAsync(TestTokens.KeyB.PublicKey));
+    }
+
+    [Fact]
+    public async Task A_purge_after_a_batch_recorded_under_its_key_drops_that_batch_nonces_too()
+    {
+        await using var h = await HarnessAsync(_ => [TestTokens.Registered(TestTokens.KeyA, Start - 10, Start + 1000), TestTokens.Registered(TestTokens.KeyB, Start - 10, Start + 20)]);
+        using var op = await h.RegisterOperatorAsync(DevAccounts.OperatorA);
+        Assert.Equal([TokenOutcomeCode.Accepted], (await h.RedeemAsync(op, [TokenPool.B[0]])).Outcomes);
+
+        h.Clock.Advance(TimeSpan.FromSeconds(20));
+        await h.MaintainAsync();
+        Assert.Equal(0, await h.SpentRowsAsync());
+        Assert.Equal([TokenOutcomeCode.KeyNotRedeemable], (await h.RedeemAsync(op, [TokenPool.B[0]])).Outcomes);
+    }
+
+    /// <summary>A registry that runs a hook after reading its snapshot and before handing it out (a batch's stale view).</summary>
+    private sealed class HookedRegistry(Registry.IKeyRegistry inner, Func<Task> hook) : Registry.IKeyRegistry
+    {
+        public bool IsDevelopment => inner.IsDevelopment;
+
+        public async ValueTask<Registry.RegistrySnapshot> GetSnapshotAsync(CancellationToken cancellationToken)
+        {
+            var snapshot = await inner.GetSnapshotAsync(cancellationToken);
+            await hook();
+            return snapshot;
+        }
     }
 }
 
