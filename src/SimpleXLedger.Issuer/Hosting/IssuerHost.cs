@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SimpleXLedger.Hosting.Startup;
+using SimpleXLedger.Issuer.Keys;
 using SimpleXLedger.Issuer.Ledger;
 using SimpleXLedger.Issuer.Storage;
 using SimpleXLedger.Net.Tls;
@@ -100,6 +101,13 @@ public static class IssuerHost
 
         // The first key (and, with a ledger, its anchoring) exists before the first request is taken.
         await app.Services.GetRequiredService<IssuerMaintenance>().RunOnceAsync(cancellationToken);
+
+        // Refuse to start on a key handle without OpenSSL's RSA blinding (the tests are not the only check).
+        if (await app.Services.GetRequiredService<IssuingKeyDirectory>().CurrentAsync(cancellationToken) is { } current)
+        {
+            app.Services.GetRequiredService<KeyFiles>().RequireBlinding(current.Id);
+        }
+
         return app;
     }
 

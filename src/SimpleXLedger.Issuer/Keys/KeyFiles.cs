@@ -34,6 +34,12 @@ public sealed class KeyFiles : IDisposable
 
     public bool Encrypts => _passphrase is not null;
 
+    /// <summary>
+    /// Whether OpenSSL's RSA blinding is on for a key handle. The real probe reads the handle's flags; tests replace
+    /// it to see the refusal (blinding cannot be turned off from outside OpenSSL).
+    /// </summary>
+    internal Func<TokenPrivateKey, bool> BlindingProbe { get; init; } = static key => key.RsaKey.OpenSslBlindingEnabled;
+
     /// <summary>Writes a new private key file (never overwrites one).</summary>
     public void Save(string keyId, TokenPrivateKey key)
     {
@@ -41,8 +47,26 @@ public sealed class KeyFiles : IDisposable
         key.Save(PathOf(keyId), _passphrase);
     }
 
-    /// <summary>The open private key of a key id, loading it on first use.</summary>
+    /// <summary>
+    /// The open private key of a key id, loading it on first use. A handle without OpenSSL's RSA blinding is never
+    /// handed out (<see cref="OpenSslBlindingDisabledException"/>).
+    /// </summary>
     public TokenPrivateKey Open(string keyId) => _open.GetOrAdd(keyId, Load);
+
+    /// <summary>
+    /// The issuer's start check: opens the key it is about to sign with and throws
+    /// <see cref="OpenSslBlindingDisabledException"/> unless OpenSSL's RSA blinding is on for that handle, so a
+    /// build of OpenSSL (or a key) without it stops the issuer before it serves rather than leaking the private key
+    /// through the timing of its signatures.
+    /// </summary>
+    public void RequireBlinding(string keyId)
+    {
+        var key = Open(keyId);
+        if (!BlindingProbe(key))
+        {
+            throw new OpenSslBlindingDisabledException(keyId);
+        }
+    }
 
     public bool Exists(string keyId) => File.Exists(PathOf(keyId));
 
@@ -74,14 +98,23 @@ public sealed class KeyFiles : IDisposable
             throw new TokenKeyFileException($"the private key of {keyId} is encrypted: give its passphrase");
         }
 
+        TokenPrivateKey key;
         try
         {
-            return TokenPrivateKey.FromPem(pem, encrypted ? _passphrase : default);
+            key = TokenPrivateKey.FromPem(pem, encrypted ? _passphrase : default);
         }
         catch (TokenException)
         {
             throw new TokenKeyFileException($"the private key of {keyId} could not be read (wrong passphrase?)");
         }
+
+        if (!BlindingProbe(key))
+        {
+            key.Dispose();
+            throw new OpenSslBlindingDisabledException(keyId);
+        }
+
+        return key;
     }
 
     private string PathOf(string keyId)
@@ -110,6 +143,28 @@ public sealed class TokenKeyFileException : Exception
     }
 
     public TokenKeyFileException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// OpenSSL's RSA blinding is off for a token key's handle: the issuer refuses to sign with it (unblinded RSA private
+/// operations leak the key through their timing). Carries the public key id only.
+/// </summary>
+public sealed class OpenSslBlindingDisabledException : Exception
+{
+    public OpenSslBlindingDisabledException()
+        : base("OpenSSL RSA blinding is off for a token key: the issuer refuses to sign with it")
+    {
+    }
+
+    public OpenSslBlindingDisabledException(string keyId)
+        : base($"OpenSSL RSA blinding is off for token key {keyId}: the issuer refuses to sign with it; use an OpenSSL build with RSA blinding")
+    {
+    }
+
+    public OpenSslBlindingDisabledException(string message, Exception innerException)
         : base(message, innerException)
     {
     }
