@@ -51,8 +51,10 @@ public sealed class TestIssuer : IAsyncDisposable
 
     public string FingerprintText => CertificateFingerprint.ToText(Fingerprint);
 
-    public static async Task<TestIssuer> StartAsync()
+    /// <param name="listen">The loopback address to listen on (127.0.0.1 unless a test puts something else on that address).</param>
+    public static async Task<TestIssuer> StartAsync(IPAddress? listen = null)
     {
+        listen ??= IPAddress.Loopback;
         var directory = Directory.CreateTempSubdirectory("sxl-wallet-issuer-").FullName;
         var settings = new IssuerSettings
         {
@@ -66,8 +68,8 @@ public sealed class TestIssuer : IAsyncDisposable
         var key = await SeedKeyAsync(settings, ledger);
         var endpoints = new IssuerEndpoints
         {
-            Http = new IPEndPoint(IPAddress.Loopback, FreePort.Next()),
-            Grpc = new IPEndPoint(IPAddress.Loopback, FreePort.Next()),
+            Http = new IPEndPoint(listen, FreePort.Next()),
+            Grpc = new IPEndPoint(listen, FreePort.Next()),
             TlsOnLoopback = true,
         };
         var app = await IssuerHost.BuildAsync(settings, endpoints, ledger, null);
