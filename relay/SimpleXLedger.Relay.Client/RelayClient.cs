@@ -20,7 +20,8 @@ internal sealed class PinnedFingerprintCheck(PinnedCertificateValidator validato
 }
 
 /// <summary>
-/// A connection to one relay: TLS pinned to the address's fingerprint, one HTTP/2 connection, its
+/// A connection to one relay: TLS pinned to the address's fingerprint (never resuming an earlier TLS session, see
+/// <see cref="ClientTls"/>), one HTTP/2 connection, its
 /// session nonce from Hello, and the queue commands (recipient and sender) signed for that connection.
 /// </summary>
 public sealed class RelayClient : IAsyncDisposable, IDisposable

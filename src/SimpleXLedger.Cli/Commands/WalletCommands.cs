@@ -47,8 +47,8 @@ internal static class WalletCommands
 
     private static Command BuildInit()
     {
-        var memory = new Option<int>("--kdf-memory") { Description = "Argon2id memory in MiB (default 256).", DefaultValueFactory = _ => 256 };
-        var passes = new Option<int>("--kdf-passes") { Description = "Argon2id passes (default 3).", DefaultValueFactory = _ => 3 };
+        var memory = new Option<int>("--kdf-memory") { Description = "Argon2id memory in MiB (default 256, at least 64).", DefaultValueFactory = _ => 256 };
+        var passes = new Option<int>("--kdf-passes") { Description = "Argon2id passes (default 3, at least 2).", DefaultValueFactory = _ => 3 };
         var step = new Option<int?>("--topup-step") { Description = "Tokens per queue top-up (default 10)." };
         var delay = new Option<string?>("--topup-delay") { Description = "Wait before each top-up: exp:<mean>[/<max>] (default exp:10m/1h), uniform:<min>-<max>, fixed:<d> or 0." };
         var low = new Option<long?>("--low-credit") { Description = "Top a queue up when its credit falls below this many microcredits (default 1000000 = one credit)." };

@@ -1,5 +1,4 @@
 using System.Net.Security;
-using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 
 namespace SimpleXLedger.Net.Tls;
@@ -41,12 +40,6 @@ public sealed class PinnedCertificateValidator
     /// <summary>For <see cref="SslClientAuthenticationOptions.RemoteCertificateValidationCallback"/>.</summary>
     public bool RemoteCertificateValidationCallback(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) => Validate(certificate);
 
-    /// <summary>TLS client options that pin this fingerprint (TLS 1.3 or 1.2 only).</summary>
-    public SslClientAuthenticationOptions ClientOptions(string targetHost) => new()
-    {
-        TargetHost = targetHost,
-        EnabledSslProtocols = SslProtocols.Tls13 | SslProtocols.Tls12,
-        RemoteCertificateValidationCallback = RemoteCertificateValidationCallback,
-        ApplicationProtocols = [SslApplicationProtocol.Http2],
-    };
+    /// <summary>TLS client options that pin this fingerprint (TLS 1.3 or 1.2 only, h2, never resuming a session: <see cref="ClientTls"/>).</summary>
+    public SslClientAuthenticationOptions ClientOptions(string targetHost) => ClientTls.Options(targetHost, RemoteCertificateValidationCallback, http2: true);
 }

@@ -75,7 +75,10 @@ public sealed record IssuerEndpoint
         }
     }
 
-    /// <summary>An HTTP handler for this endpoint: pinned when a fingerprint is set, the system's trust otherwise.</summary>
+    /// <summary>
+    /// An HTTP handler for this endpoint: pinned when a fingerprint is set, the system's trust otherwise; never resumes a
+    /// TLS session (<see cref="ClientTls"/>), so the issuer cannot link one redemption's connection to another's.
+    /// </summary>
     internal SocketsHttpHandler Handler()
     {
         var handler = new SocketsHttpHandler
@@ -83,12 +86,8 @@ public sealed record IssuerEndpoint
             ConnectTimeout = TimeSpan.FromSeconds(15),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
         };
-        if (TlsFingerprint is { } pin)
-        {
-            var validator = new PinnedCertificateValidator(pin);
-            handler.SslOptions.RemoteCertificateValidationCallback = validator.RemoteCertificateValidationCallback;
-        }
-
+        var validator = TlsFingerprint is { } pin ? new PinnedCertificateValidator(pin) : null;
+        ClientTls.Apply(handler, validator is null ? null : validator.RemoteCertificateValidationCallback);
         return handler;
     }
 }

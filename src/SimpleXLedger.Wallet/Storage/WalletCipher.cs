@@ -7,8 +7,9 @@ namespace SimpleXLedger.Wallet.Storage;
 
 /// <summary>
 /// The wallet key (Argon2id over the passphrase and the file's salt) and the AEAD every record is sealed with:
-/// XChaCha20-Poly1305 (libsodium through NSec), a fresh random 24-byte nonce per write, and the record's identity
-/// (wallet id, kind, record id) as associated data, so a sealed record cannot be moved to another row or wallet.
+/// XChaCha20-Poly1305 (libsodium through NSec), a fresh random 24-byte nonce per write, and the row's identity
+/// (file format, wallet id, the row's slot) as associated data, so a sealed record cannot be moved to another row or
+/// wallet, nor read as another format. Kind and id are inside the seal (see <see cref="WalletFile"/>).
 /// </summary>
 internal sealed class WalletCipher : IDisposable
 {
@@ -16,7 +17,7 @@ internal sealed class WalletCipher : IDisposable
     public const string AeadName = "xchacha20poly1305";
     public const int SaltLength = 16;
 
-    private static readonly byte[] RecordContext = Encoding.ASCII.GetBytes("sxl-wallet-record-v1\0");
+    private static readonly byte[] RecordContext = Encoding.ASCII.GetBytes("sxl-wallet-record-v2\0");
     private readonly Key _key;
     private readonly byte[] _walletId;
 
@@ -65,27 +66,25 @@ internal sealed class WalletCipher : IDisposable
     public byte[]? Open(ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> sealedValue) =>
         nonce.Length != NonceLength || sealedValue.Length < Aead.TagSize ? null : Aead.Decrypt(_key, nonce, associatedData, sealedValue);
 
-    public (byte[] Nonce, byte[] Sealed) SealRecord(string kind, ReadOnlySpan<byte> id, ReadOnlySpan<byte> plaintext) =>
-        Seal(RecordAssociatedData(kind, id), plaintext);
+    public (byte[] Nonce, byte[] Sealed) SealRecord(int format, ReadOnlySpan<byte> slot, ReadOnlySpan<byte> plaintext) =>
+        Seal(RecordAssociatedData(format, slot), plaintext);
 
-    public byte[]? OpenRecord(string kind, ReadOnlySpan<byte> id, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> sealedValue) =>
-        Open(RecordAssociatedData(kind, id), nonce, sealedValue);
+    public byte[]? OpenRecord(int format, ReadOnlySpan<byte> slot, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> sealedValue) =>
+        Open(RecordAssociatedData(format, slot), nonce, sealedValue);
 
-    /// <summary>context ‖ wallet id ‖ len(kind) ‖ kind ‖ len(id) ‖ id.</summary>
-    private byte[] RecordAssociatedData(string kind, ReadOnlySpan<byte> id)
+    /// <summary>context ‖ format ‖ wallet id ‖ len(slot) ‖ slot.</summary>
+    private byte[] RecordAssociatedData(int format, ReadOnlySpan<byte> slot)
     {
-        var kindBytes = Encoding.ASCII.GetBytes(kind);
-        var ad = new byte[RecordContext.Length + _walletId.Length + 2 + kindBytes.Length + 2 + id.Length];
+        var ad = new byte[RecordContext.Length + 4 + _walletId.Length + 2 + slot.Length];
         var w = ad.AsSpan();
         RecordContext.CopyTo(w);
         w = w[RecordContext.Length..];
+        BinaryPrimitives.WriteInt32BigEndian(w, format);
+        w = w[4..];
         _walletId.CopyTo(w);
         w = w[_walletId.Length..];
-        BinaryPrimitives.WriteUInt16BigEndian(w, (ushort)kindBytes.Length);
-        kindBytes.CopyTo(w[2..]);
-        w = w[(2 + kindBytes.Length)..];
-        BinaryPrimitives.WriteUInt16BigEndian(w, (ushort)id.Length);
-        id.CopyTo(w[2..]);
+        BinaryPrimitives.WriteUInt16BigEndian(w, (ushort)slot.Length);
+        slot.CopyTo(w[2..]);
         return ad;
     }
 

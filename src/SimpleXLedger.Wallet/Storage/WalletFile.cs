@@ -18,24 +18,38 @@ internal sealed record RecordChange(string Kind, byte[] Id, byte[]? Plaintext)
 
 /// <summary>
 /// The wallet file: one SQLite database with a plaintext header (format, wallet id, Argon2id parameters, salt, a
-/// sealed key check and a digest of all of it) and one table of sealed records. Opening checks the header digest
+/// sealed key check and a digest of all of it) and one table of sealed records.
+/// Format 2 (issue 21): a row is (random slot, nonce, sealed); the record's kind and id are inside the seal, padded to
+/// <see cref="PadBlock"/> bytes, so the file shows how many records it holds in all but not how many of each kind
+/// (tokens, queues, cards, top-ups all seal to 1 KiB; only a redemption in flight, holding 100 blinding states, is
+/// visibly larger). Each seal's associated data is the format, the wallet id and the row's slot, so a sealed
+/// row moved to another slot, wallet or format does not authenticate. SQLite's secure_delete is on, so deleted rows
+/// (spent tokens, blinding inverses) are overwritten with zeros rather than left in free pages.
+/// Not covered: rolling the whole file back to an older copy of itself (every row still authenticates); that needs
+/// state outside the file and is out of scope. Opening checks the header digest
 /// (a damaged header is <see cref="WalletError.Tampered"/>), then the key check (<see cref="WalletError.WrongPassphrase"/>),
 /// then decrypts every record (any failure is <see cref="WalletError.Tampered"/>) before anything is written.
 /// The file is held with an exclusive lock while open, so two processes never write one wallet.
 /// </summary>
 internal sealed class WalletFile : IDisposable
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
+
+    /// <summary>Sealed plaintexts are padded to a multiple of this, so a record's size does not tell its kind.</summary>
+    public const int PadBlock = 1024;
     private const int WalletIdLength = 16;
+    private const int SlotLength = 16;
     private static readonly byte[] HeaderContext = Encoding.ASCII.GetBytes("sxl-wallet-header-v1\0");
     private static readonly byte[] KeyCheckPlaintext = Encoding.ASCII.GetBytes("sxl wallet key check v1");
 
     private readonly SqliteConnection _db;
     private readonly FileStream _lock;
     private readonly WalletCipher _cipher;
+    private readonly Dictionary<string, byte[]> _slots;
 
-    private WalletFile(string path, SqliteConnection db, FileStream lockHandle, WalletCipher cipher, byte[] walletId, KdfParameters kdf)
+    private WalletFile(string path, SqliteConnection db, FileStream lockHandle, WalletCipher cipher, byte[] walletId, KdfParameters kdf, Dictionary<string, byte[]>? slots = null)
     {
+        _slots = slots ?? new Dictionary<string, byte[]>(StringComparer.Ordinal);
         Path = path;
         _db = db;
         _lock = lockHandle;
@@ -112,11 +126,9 @@ internal sealed class WalletFile : IDisposable
                     key_check BLOB NOT NULL,
                     header_digest BLOB NOT NULL);
                 CREATE TABLE records (
-                    kind TEXT NOT NULL,
-                    id BLOB NOT NULL,
+                    slot BLOB PRIMARY KEY,
                     nonce BLOB NOT NULL,
-                    sealed BLOB NOT NULL,
-                    PRIMARY KEY (kind, id)) WITHOUT ROWID;
+                    sealed BLOB NOT NULL) WITHOUT ROWID;
                 """);
             using (var insert = db.CreateCommand())
             {
@@ -181,8 +193,8 @@ internal sealed class WalletFile : IDisposable
                 throw new WalletException(WalletError.WrongPassphrase, "the passphrase does not open this wallet");
             }
 
-            var records = ReadRecords(db, cipher);
-            var file = new WalletFile(path, db, lockHandle, cipher, header.WalletId, header.Kdf);
+            var (records, slots) = ReadRecords(db, cipher);
+            var file = new WalletFile(path, db, lockHandle, cipher, header.WalletId, header.Kdf, slots);
             return (file, records);
         }
         catch (SqliteException e)
@@ -213,36 +225,47 @@ internal sealed class WalletFile : IDisposable
         using var transaction = _db.BeginTransaction();
         using var put = _db.CreateCommand();
         put.Transaction = transaction;
-        put.CommandText = "INSERT OR REPLACE INTO records (kind, id, nonce, sealed) VALUES ($kind, $id, $nonce, $sealed)";
-        var pKind = put.Parameters.Add("$kind", SqliteType.Text);
-        var pId = put.Parameters.Add("$id", SqliteType.Blob);
+        put.CommandText = "INSERT OR REPLACE INTO records (slot, nonce, sealed) VALUES ($slot, $nonce, $sealed)";
+        var pSlot = put.Parameters.Add("$slot", SqliteType.Blob);
         var pNonce = put.Parameters.Add("$nonce", SqliteType.Blob);
         var pSealed = put.Parameters.Add("$sealed", SqliteType.Blob);
         using var delete = _db.CreateCommand();
         delete.Transaction = transaction;
-        delete.CommandText = "DELETE FROM records WHERE kind = $kind AND id = $id";
-        var dKind = delete.Parameters.Add("$kind", SqliteType.Text);
-        var dId = delete.Parameters.Add("$id", SqliteType.Blob);
+        delete.CommandText = "DELETE FROM records WHERE slot = $slot";
+        var dSlot = delete.Parameters.Add("$slot", SqliteType.Blob);
+        var slots = new Dictionary<string, byte[]>(_slots, StringComparer.Ordinal);
         foreach (var change in changes)
         {
+            var key = SlotKey(change.Kind, change.Id);
             if (change.Plaintext is { } plaintext)
             {
-                var (nonce, sealedValue) = _cipher.SealRecord(change.Kind, change.Id, plaintext);
-                pKind.Value = change.Kind;
-                pId.Value = change.Id;
+                if (!slots.TryGetValue(key, out var slot))
+                {
+                    slot = RandomNumberGenerator.GetBytes(SlotLength);
+                    slots[key] = slot;
+                }
+
+                var envelope = Envelope(change.Kind, change.Id, plaintext);
+                var (nonce, sealedValue) = _cipher.SealRecord(FormatVersion, slot, envelope);
+                CryptographicOperations.ZeroMemory(envelope);
+                pSlot.Value = slot;
                 pNonce.Value = nonce;
                 pSealed.Value = sealedValue;
                 put.ExecuteNonQuery();
             }
-            else
+            else if (slots.Remove(key, out var slot))
             {
-                dKind.Value = change.Kind;
-                dId.Value = change.Id;
+                dSlot.Value = slot;
                 delete.ExecuteNonQuery();
             }
         }
 
         transaction.Commit();
+        _slots.Clear();
+        foreach (var (key, slot) in slots)
+        {
+            _slots[key] = slot;
+        }
     }
 
     /// <summary>A consistent copy of the file (SQLite's online backup): sealed exactly as here, under the same passphrase.</summary>
@@ -278,8 +301,19 @@ internal sealed class WalletFile : IDisposable
     {
         var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, Mode = SqliteOpenMode.ReadWrite }.ToString());
         db.Open();
-        Execute(db, "PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL;");
+        Execute(db, "PRAGMA journal_mode = DELETE; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;");
         return db;
+    }
+
+    /// <summary>Whether this file's connection overwrites deleted content (SQLite's secure_delete); always true.</summary>
+    internal bool SecureDelete
+    {
+        get
+        {
+            using var command = _db.CreateCommand();
+            command.CommandText = "PRAGMA secure_delete";
+            return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1;
+        }
     }
 
     private static void Execute(SqliteConnection db, string sql)
@@ -351,22 +385,75 @@ internal sealed class WalletFile : IDisposable
         return new Header(walletId, kdf, salt, keyCheckNonce, keyCheck, canonical);
     }
 
-    private static List<StoredRecord> ReadRecords(SqliteConnection db, WalletCipher cipher)
+    private static (List<StoredRecord> Records, Dictionary<string, byte[]> Slots) ReadRecords(SqliteConnection db, WalletCipher cipher)
     {
         using var command = db.CreateCommand();
-        command.CommandText = "SELECT kind, id, nonce, sealed FROM records";
+        command.CommandText = "SELECT slot, nonce, sealed FROM records";
         using var r = command.ExecuteReader();
         var records = new List<StoredRecord>();
+        var slots = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         while (r.Read())
         {
-            var kind = r.GetString(0);
-            var id = Blob(r, 1);
-            var plaintext = cipher.OpenRecord(kind, id, Blob(r, 2), Blob(r, 3))
-                ?? throw new WalletException(WalletError.Tampered, $"a {kind} record of the wallet is damaged or was altered");
-            records.Add(new StoredRecord(kind, id, plaintext));
+            var slot = Blob(r, 0);
+            var envelope = (slot.Length == SlotLength ? cipher.OpenRecord(FormatVersion, slot, Blob(r, 1), Blob(r, 2)) : null)
+                ?? throw new WalletException(WalletError.Tampered, "a record of the wallet is damaged or was altered");
+            var record = Unwrap(envelope)
+                ?? throw new WalletException(WalletError.Tampered, "a record of the wallet is malformed");
+            if (!slots.TryAdd(SlotKey(record.Kind, record.Id), slot))
+            {
+                throw new WalletException(WalletError.Tampered, "the wallet holds one record twice (a row was copied)");
+            }
+
+            records.Add(record);
         }
 
-        return records;
+        return (records, slots);
+    }
+
+    private static string SlotKey(string kind, byte[] id) => kind + "/" + Convert.ToHexString(id);
+
+    /// <summary>len(kind) ‖ kind ‖ len(id) ‖ id ‖ len(plaintext) ‖ plaintext ‖ zeros to a multiple of <see cref="PadBlock"/>.</summary>
+    private static byte[] Envelope(string kind, byte[] id, byte[] plaintext)
+    {
+        var kindBytes = Encoding.ASCII.GetBytes(kind);
+        var length = 1 + kindBytes.Length + 2 + id.Length + 4 + plaintext.Length;
+        var envelope = new byte[(length + PadBlock - 1) / PadBlock * PadBlock];
+        var w = envelope.AsSpan();
+        w[0] = checked((byte)kindBytes.Length);
+        kindBytes.CopyTo(w[1..]);
+        w = w[(1 + kindBytes.Length)..];
+        BinaryPrimitives.WriteUInt16BigEndian(w, checked((ushort)id.Length));
+        id.CopyTo(w[2..]);
+        w = w[(2 + id.Length)..];
+        BinaryPrimitives.WriteInt32BigEndian(w, plaintext.Length);
+        plaintext.CopyTo(w[4..]);
+        return envelope;
+    }
+
+    private static StoredRecord? Unwrap(ReadOnlySpan<byte> envelope)
+    {
+        if (envelope.Length < 1 || envelope.Length < 1 + envelope[0] + 2)
+        {
+            return null;
+        }
+
+        var kind = Encoding.ASCII.GetString(envelope.Slice(1, envelope[0]));
+        var rest = envelope[(1 + envelope[0])..];
+        int idLength = BinaryPrimitives.ReadUInt16BigEndian(rest);
+        if (rest.Length < 2 + idLength + 4)
+        {
+            return null;
+        }
+
+        var id = rest.Slice(2, idLength).ToArray();
+        rest = rest[(2 + idLength)..];
+        var length = BinaryPrimitives.ReadInt32BigEndian(rest);
+        if (length < 0 || rest.Length - 4 < length)
+        {
+            return null;
+        }
+
+        return new StoredRecord(kind, id, rest.Slice(4, length).ToArray());
     }
 
     private static byte[] Blob(SqliteDataReader r, int column) => r.IsDBNull(column) ? [] : (byte[])r.GetValue(column);

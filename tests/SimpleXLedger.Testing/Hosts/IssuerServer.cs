@@ -55,8 +55,10 @@ public sealed class IssuerServer : IAsyncDisposable
     /// <param name="tls">TLS on the loopback listeners too (the default, as wallets pin it).</param>
     /// <param name="logs">Where the host logs (everything, from Trace), if anywhere.</param>
     /// <param name="key">The issuing key to seed (disposed after); by default a fresh one.</param>
-    public static async Task<IssuerServer> StartAsync(Func<IssuerSettings, IssuerSettings>? configure = null, bool tls = true, ILoggerProvider? logs = null, Func<TokenPrivateKey>? key = null)
+    /// <param name="listen">The loopback address to listen on (127.0.0.1 unless a test puts something else there).</param>
+    public static async Task<IssuerServer> StartAsync(Func<IssuerSettings, IssuerSettings>? configure = null, bool tls = true, ILoggerProvider? logs = null, Func<TokenPrivateKey>? key = null, IPAddress? listen = null)
     {
+        listen ??= IPAddress.Loopback;
         var directory = System.IO.Directory.CreateTempSubdirectory("sxl-issuer-host-").FullName;
         var settings = new IssuerSettings
         {
@@ -70,8 +72,8 @@ public sealed class IssuerServer : IAsyncDisposable
         var seeded = await SeedKeyAsync(settings, ledger, key ?? TokenPrivateKey.Generate);
         var endpoints = new IssuerEndpoints
         {
-            Http = new IPEndPoint(IPAddress.Loopback, FreePort.Next()),
-            Grpc = new IPEndPoint(IPAddress.Loopback, FreePort.Next()),
+            Http = new IPEndPoint(listen, FreePort.Next()),
+            Grpc = new IPEndPoint(listen, FreePort.Next()),
             TlsOnLoopback = tls,
         };
         var app = await IssuerHost.BuildAsync(settings, endpoints, ledger, null, logs is null ? null : l =>

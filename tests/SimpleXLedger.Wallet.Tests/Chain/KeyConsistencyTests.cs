@@ -35,7 +35,7 @@ public sealed class KeyConsistencyTests(ChainFixture chain) : IDisposable
 
         // The same through the CLI: a typed message and a non-zero exit, nothing redeemed.
         var path = _dir.File("cli.sxlw");
-        Assert.Equal(0, (await Sxl.RunAsync(["wallet", "init", "--wallet", path, "--kdf-memory", "1", "--kdf-passes", "1"])).Status);
+        Assert.Equal(0, (await Sxl.RunAsync(["wallet", "init", "--wallet", path, "--kdf-memory", "64", "--kdf-passes", "2"])).Status);
         var (status, output, _) = await Sxl.RunAsync(
             ["wallet", "redeem", "-", "--wallet", path, "--issuer", chain.Issuer.GrpcUrl, "--directory", chain.Issuer.HttpUrl,
              "--issuer-fingerprint", chain.Issuer.FingerprintText, "--rpc", chain.RpcUrl, "--ledger", deployment.Ledger],

@@ -16,9 +16,19 @@ public sealed class WalletCommandTests(NetworkFixture network) : IDisposable
     private async Task<string> InitAsync(string name = "w.sxlw", params string[] extra)
     {
         var path = _dir.File(name);
-        var (status, output, _) = await Sxl.RunAsync(["wallet", "init", "--wallet", path, "--kdf-memory", "1", "--kdf-passes", "1", .. extra]);
+        var (status, output, _) = await Sxl.RunAsync(["wallet", "init", "--wallet", path, "--kdf-memory", "64", "--kdf-passes", "2", .. extra]);
         Assert.True(status == 0, output);
         return path;
+    }
+
+    [Fact]
+    public async Task Init_refuses_a_KDF_below_64_MiB_and_2_passes_and_has_no_way_to_the_test_parameters()
+    {
+        var path = _dir.File("weak.sxlw");
+        var (status, output, _) = await Sxl.RunAsync(["wallet", "init", "--wallet", path, "--kdf-memory", "1", "--kdf-passes", "1"]);
+        Assert.NotEqual(0, status);
+        Assert.Contains("Argon2id", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(path));
     }
 
     [Fact]

@@ -99,8 +99,8 @@ public sealed class BackupTests(NetworkFixture network) : IDisposable
         Assert.Equal(WalletError.WrongPassphrase, wrong.Error);
         Assert.Equal(0, wallet.AvailableTokens);
 
-        var sealedToken = WalletFileTests.Column(backup, "SELECT sealed FROM records WHERE kind = 'token' LIMIT 1");
-        WalletFileTests.FlipInFile(backup, sealedToken, 100);
+        var sealedRecord = WalletFileTests.Column(backup, "SELECT sealed FROM records LIMIT 1");
+        WalletFileTests.FlipInFile(backup, sealedRecord[..128], 100);
         var altered = Assert.Throws<WalletException>(() => wallet.Restore(backup, "a different passphrase"));
         Assert.Equal(WalletError.Tampered, altered.Error);
         Assert.Equal(0, wallet.AvailableTokens);

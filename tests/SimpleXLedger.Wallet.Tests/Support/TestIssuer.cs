@@ -1,4 +1,6 @@
+using System.Net;
 using SimpleXLedger.Cards;
+using SimpleXLedger.Issuer.Hosting;
 using SimpleXLedger.Net.Tls;
 using SimpleXLedger.Testing.Hosts;
 using SimpleXLedger.Tokens;
@@ -21,6 +23,8 @@ public sealed class TestIssuer : IAsyncDisposable
 
     public byte[] Fingerprint => _server.Fingerprint;
 
+    public IssuerEndpoints Endpoints => _server.Endpoints;
+
     /// <summary>The key it issues with.</summary>
     public TokenPublicKey Key => _server.Key;
 
@@ -32,12 +36,15 @@ public sealed class TestIssuer : IAsyncDisposable
 
     public string FingerprintText => CertificateFingerprint.ToText(Fingerprint);
 
-    public static async Task<TestIssuer> StartAsync() => new(await IssuerServer.StartAsync(settings => settings with
-    {
-        Name = Name,
-        Windows = settings.Windows with { IssueWindow = TimeSpan.FromHours(2) },
-        IdempotencyWindow = TimeSpan.FromHours(1),
-    }));
+    /// <param name="listen">The loopback address to listen on (127.0.0.1 unless a test puts something else on that address).</param>
+    public static async Task<TestIssuer> StartAsync(IPAddress? listen = null) => new(await IssuerServer.StartAsync(
+        settings => settings with
+        {
+            Name = Name,
+            Windows = settings.Windows with { IssueWindow = TimeSpan.FromHours(2) },
+            IdempotencyWindow = TimeSpan.FromHours(1),
+        },
+        listen: listen));
 
     /// <summary>New active cards (development mode), their codes as a person would type them.</summary>
     public async Task<IReadOnlyList<string>> CreateCardsAsync(ulong credits, int count = 1) =>
