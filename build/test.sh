@@ -10,6 +10,15 @@ results="$PWD/TestResults"
 rm -rf "$results"
 mkdir -p "$results"
 
+# The TURN tests run a real coturn (turnserver, turnutils_uclient). CI has apt as root: a failed install fails the run.
+if ! command -v turnserver >/dev/null || ! command -v turnutils_uclient >/dev/null; then
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends coturn; } >/dev/null; then
+    echo "could not install coturn (apt-get install coturn)"
+    echo "0 passed, 1 failed, 0 skipped"
+    exit 1
+  fi
+fi
+
 if ! dotnet build SimpleXLedger.sln -c "$config" -nologo -v minimal; then
   echo "build failed"
   echo "0 passed, 1 failed, 0 skipped"

@@ -18,12 +18,13 @@ public sealed class DependencyRulesTests
         "src/SimpleXLedger.Clearing.Client",
         "relay/SimpleXLedger.Relay.Client",
         "relay/SimpleXLedger.Relay.Metering",
+        "relay/SimpleXLedger.Turn.Client",
     };
 
     private static readonly string[] ServerProjects =
     [
         "SimpleXLedger.Hosting", "SimpleXLedger.Issuer", "SimpleXLedger.Clearing", "SimpleXLedger.Relay",
-        "SimpleXLedger.Cli", "SimpleXLedger.Devnet", "SimpleXLedger.Operator",
+        "SimpleXLedger.Cli", "SimpleXLedger.Devnet", "SimpleXLedger.Operator", "SimpleXLedger.Turn",
     ];
 
     private static readonly string[] ServerPackagePrefixes =

@@ -27,6 +27,9 @@ internal sealed class ClearingRedeemerFactory : IAsyncDisposable
 
     public string? Error { get; }
 
+    /// <summary>The redeemer, if any (it stays this factory's to dispose).</summary>
+    public ITokenRedeemer? Redeemer => _redeemer;
+
     public static Task<ClearingRedeemerFactory> CreateAsync(string? clearing, FileInfo? operatorKey, string dataDirectory)
     {
         if (clearing is null)

@@ -19,7 +19,7 @@ internal static class WalletCommands
 {
     public const string PassphraseVariable = "SXL_WALLET_PASSPHRASE";
 
-    private static readonly Option<FileInfo?> WalletOption = new("--wallet")
+    internal static readonly Option<FileInfo?> WalletOption = new("--wallet")
     {
         Description = "The wallet file (default: sxl/wallet.sxlw under the user's data directory). Passphrase from SXL_WALLET_PASSPHRASE, else a prompt.",
         Recursive = true,
@@ -644,7 +644,7 @@ internal static class WalletCommands
         return true;
     }
 
-    private static async Task<int> WithWalletAsync(ParseResult parse, Func<UserWallet, Task<int>> action)
+    internal static async Task<int> WithWalletAsync(ParseResult parse, Func<UserWallet, Task<int>> action)
     {
         var path = WalletPath(parse);
         return await RunAsync(async () =>

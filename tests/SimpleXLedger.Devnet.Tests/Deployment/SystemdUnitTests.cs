@@ -23,6 +23,7 @@ public sealed class SystemdUnitTests : IDisposable
         { "sxl-clearing.service", "sxl-clearing.service" },
         // The relay is a template unit: verified as an instance.
         { "sxl-relay@.service", "sxl-relay@main.service" },
+        { "sxl-turn.service", "sxl-turn.service" },
     };
 
     [Theory]
