@@ -10,14 +10,17 @@ public sealed partial class UserWallet
 {
     /// <summary>
     /// Buys TURN credentials from a credential service with one token, over a fresh connection that carries nothing
-    /// else (so the purchase shares no connection with queue payments). On refusal the token is kept or dropped by the
-    /// rules of queue payments: "already spent" drops it (counted as lost); anything else, including no answer, makes it
-    /// available again (a retry finds it spent if the service had taken it). The credentials are not stored.
+    /// else (so the purchase shares no connection with queue payments). The token follows the rule of queue payments:
+    /// once sent it is shown again only to the same service — "try again later" and no answer keep it reserved for the
+    /// next purchase there — or dropped on a refusal (counted); "already spent" loses it (counted). It never returns to
+    /// the pool, where another payment would show its nonce elsewhere. The credentials are not stored.
     /// </summary>
     public async Task<TurnCredentials> BuyTurnCredentialsAsync(PinnedAddress service, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(service);
-        var (tokenId, token) = await ReserveOneAsync("turn", cancellationToken);
+        var purpose = "turn:" + service;
+        var held = Read(s => s.Tokens.Values.FirstOrDefault(t => t.ReservedFor == purpose));
+        var (tokenId, token) = held is not null ? (held.Id, held.Token) : await ReserveOneAsync(purpose, cancellationToken);
         try
         {
             using var client = TurnClient.Connect(service);
@@ -37,6 +40,7 @@ public sealed partial class UserWallet
         catch (Exception e) when (e is TurnServiceException or HttpRequestException or OperationCanceledException)
         {
             var spent = e is TurnServiceException { TokenSpent: true };
+            var keep = e is TurnServiceException { Code: TurnErrorCode.RetryLater or TurnErrorCode.Unspecified } or HttpRequestException or OperationCanceledException;
             Mutate((s, c) =>
             {
                 if (!s.Tokens.TryGetValue(tokenId, out var record))
@@ -50,17 +54,17 @@ public sealed partial class UserWallet
                     c.MarkSpent(s.SpentFingerprint(record.Token));
                     c.Put(s.Settings with { TokensLost = s.Settings.TokensLost + 1 });
                 }
-                else
+                else if (!keep)
                 {
-                    c.Put(record with { ReservedFor = null });
+                    Drop(s, c, record);
                 }
             });
             throw e switch
             {
-                TurnServiceException { Code: TurnErrorCode.RetryLater } => new WalletException(WalletError.Unreachable, "the TURN service cannot redeem the token now; it is kept, try again later", e),
-                TurnServiceException { Code: TurnErrorCode.Unspecified, CertificateMismatch: false } or HttpRequestException => new WalletException(WalletError.Unreachable, "the TURN service cannot be reached", e),
-                TurnServiceException t => new WalletException(WalletError.RelayRefused, $"the TURN service refused the payment: {t.Code}", e),
-                _ => new WalletException(WalletError.Unreachable, "the purchase was cancelled", e),
+                TurnServiceException { Code: TurnErrorCode.RetryLater } => new WalletException(WalletError.Unreachable, "the TURN service cannot redeem the token now; it is kept for this service: try again later", e),
+                TurnServiceException { Code: TurnErrorCode.Unspecified, CertificateMismatch: false } or HttpRequestException => new WalletException(WalletError.Unreachable, "the TURN service cannot be reached; the token is kept for this service", e),
+                TurnServiceException t => new WalletException(WalletError.RelayRefused, $"the TURN service refused the payment: {t.Code}; the token was dropped, never to be shown elsewhere", e),
+                _ => new WalletException(WalletError.Unreachable, "the purchase was cancelled; the token is kept for this service", e),
             };
         }
     }

@@ -193,7 +193,7 @@ public sealed class PrivateTokenType2Tests(OsakaFixture chain, ITestOutputHelper
     }
 
     [Fact]
-    public async Task The_SPKI_template_accepts_exactly_what_SimpleXLedger_Tokens_accepts_except_other_exponents()
+    public async Task The_SPKI_template_accepts_exactly_what_SimpleXLedger_Tokens_accepts()
     {
         var cases = new List<(string Name, byte[] Spki)>();
         for (var i = 0; i < 3; i++)
@@ -224,10 +224,10 @@ public sealed class PrivateTokenType2Tests(OsakaFixture chain, ITestOutputHelper
             }
         }
 
-        // The deliberate difference: e = 65539 is a valid RFC 9578 key to the C# parser but not a key this
-        // verifier handles (e is fixed at 65537), so a dispute can never rest on such a key.
+        // e = 65539 is a valid RFC 9578 key, but neither the token core (type-2 keys are pinned to e = 65537) nor
+        // this verifier takes it, so no token and no dispute can ever rest on such a key.
         var e65539 = Replace(Spki, Spki.Length - 1, 0x03);
-        Assert.True(TokenPublicKey.TryFromSpki(e65539, out _, out _));
+        Assert.False(TokenPublicKey.TryFromSpki(e65539, out _, out _));
         Assert.False((await chain.ModulusFromSpkiAsync(e65539)).Ok);
     }
 

@@ -124,10 +124,16 @@ public sealed class LedgerScenario : IDisposable
     }
 
     /// <summary>Moves the chain's clock (Anvil's own time) forward and mines a block.</summary>
+    /// <summary>Mines one block exactly <paramref name="seconds"/> after the latest one (by block time, not the wall clock).</summary>
     public async Task AdvanceAsync(ulong seconds)
     {
         var connection = Governance.Connection;
-        await connection.RpcAsync<object>("evm_increaseTime", (long)seconds);
+        if (seconds > 0)
+        {
+            // evm_increaseTime adds to the wall clock, so a loaded machine's pause lands in the block time too.
+            await connection.RpcAsync<object>("evm_setNextBlockTimestamp", (long)(await NowAsync() + seconds));
+        }
+
         await connection.RpcAsync<object>("evm_mine");
     }
 

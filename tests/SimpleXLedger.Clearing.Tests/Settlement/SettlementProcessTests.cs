@@ -23,7 +23,9 @@ public sealed class SettlementProcessTests(AnvilFixture anvil)
     [Fact]
     public async Task A_clearing_house_process_that_underpays_loses_the_dispute_the_operators_watch_process_files_and_then_pays_in_full()
     {
-        using var chain = await ChainSetup.DeployAsync(anvil.RpcUrl);
+        // Anvil stamps new blocks by the wall clock: the devnet's 10-second dispute window closed before a watcher
+        // process started on a loaded machine (the ledger then refused its dispute). Two minutes leave room.
+        using var chain = await ChainSetup.DeployAsync(anvil.RpcUrl, p => p with { DisputeWindow = 120 });
         var (usableFrom, _) = await chain.AnchorKeyAsync(TestTokens.KeyA.PublicKey, credits: 100, issued: 20);
         await chain.MineAtAsync(usableFrom);
         var directory = Directory.CreateTempSubdirectory("sxl-settle-proc-").FullName;

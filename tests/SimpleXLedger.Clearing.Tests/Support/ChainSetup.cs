@@ -27,13 +27,17 @@ public sealed class ChainSetup : IDisposable
 
     public ulong ChainId { get; private set; }
 
-    public static async Task<ChainSetup> DeployAsync(string rpcUrl)
+    public static async Task<ChainSetup> DeployAsync(string rpcUrl, Func<LedgerParameters, LedgerParameters>? adjust = null)
     {
-        var deployment = await DevnetLedger.DeployAsync(rpcUrl, p => p with
+        var deployment = await DevnetLedger.DeployAsync(rpcUrl, p =>
         {
-            MinKeyDelay = 100,
-            MinIssueWindow = 1_000,
-            MinRedeemWindow = 2_000,
+            p = p with
+            {
+                MinKeyDelay = 100,
+                MinIssueWindow = 1_000,
+                MinRedeemWindow = 2_000,
+            };
+            return adjust?.Invoke(p) ?? p;
         });
         var setup = new ChainSetup(deployment);
         setup.Issuer = await setup.ClientAsync(DevAccounts.Issuer);

@@ -49,16 +49,24 @@ public sealed class TurnPaymentTests(NetworkFixture network) : IDisposable
         Assert.Equal(99, wallet.AvailableTokens);
         Assert.Equal((1L, 0L), (wallet.GetBalance().TokensSpent, wallet.GetBalance().TokensLost));
 
+        // "Try again later": the token was shown to this service, so it is kept for it (not for the pool).
         redeemer.Mode = RedemptionOutcome.RetryLater;
         var later = await Assert.ThrowsAsync<WalletException>(() => wallet.BuyTurnCredentialsAsync(turn.Address));
         Assert.Equal(WalletError.Unreachable, later.Error);
-        Assert.Equal(99, wallet.AvailableTokens);
+        Assert.Equal((98, 1), (wallet.AvailableTokens, wallet.GetBalance().TokensReserved));
 
+        // The next purchase there shows the very same token; "already spent" loses it.
         redeemer.Mode = RedemptionOutcome.AlreadySpent;
         var spent = await Assert.ThrowsAsync<WalletException>(() => wallet.BuyTurnCredentialsAsync(turn.Address));
         Assert.Equal(WalletError.RelayRefused, spent.Error);
-        Assert.Equal(98, wallet.AvailableTokens);
+        Assert.Equal((98, 0), (wallet.AvailableTokens, wallet.GetBalance().TokensReserved));
         Assert.Equal((1L, 1L), (wallet.GetBalance().TokensSpent, wallet.GetBalance().TokensLost));
+
+        // A refusal: the token is dropped, never shown elsewhere, and counted.
+        redeemer.Mode = RedemptionOutcome.Refused;
+        var refused = await Assert.ThrowsAsync<WalletException>(() => wallet.BuyTurnCredentialsAsync(turn.Address));
+        Assert.Equal(WalletError.RelayRefused, refused.Error);
+        Assert.Equal((97, 0, 1L), (wallet.AvailableTokens, wallet.GetBalance().TokensReserved, wallet.GetBalance().TokensDropped));
         Assert.Equal(1, turn.Issuer.Issued);
     }
 
