@@ -19,12 +19,15 @@ namespace SimpleXLedger.Devnet.Processes;
 public sealed class ChildProcess : IAsyncDisposable
 {
     // "$@" is the command. fd 3 keeps the watchdog's stdin (our pipe) for the watcher; the child gets /dev/null.
+    // The watcher holds none of the output pipes (so a watcher still alive can never keep our readers waiting for
+    // end-of-stream) and is ended with SIGKILL: it forks with the TERM trap below, and a TERM that arrives before the
+    // subshell resets its traps is caught and ignored, which left it reading until its owner closed the pipe.
     private const string Watchdog = """
         exec 3<&0
         "$@" </dev/null 3<&- &
         child=$!
         trap 'kill -TERM "$child" 2>/dev/null' TERM INT HUP
-        ( read -r _ <&3; kill -TERM "$child" 2>/dev/null ) &
+        ( trap - TERM INT HUP; read -r _ <&3; kill -TERM "$child" 2>/dev/null ) >/dev/null 2>&1 &
         watch=$!
         exec 3<&-
         while :; do
@@ -32,7 +35,7 @@ public sealed class ChildProcess : IAsyncDisposable
           status=$?
           kill -0 "$child" 2>/dev/null || break
         done
-        kill "$watch" 2>/dev/null
+        kill -KILL "$watch" 2>/dev/null
         exit $status
         """;
 
