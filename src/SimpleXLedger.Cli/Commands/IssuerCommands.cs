@@ -75,8 +75,15 @@ internal static class IssuerCommands
             data, name, http, grpc, rpc, ledger, key, devnet, tls, cert, passphrase, maxBatch, denomination, idempotency,
             usableDelay, issueWindow, redeemWindow, rotateAhead, maintenance, epoch,
         };
+        var serve = new ServeOptions(command, publicHost: false);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (serve.Observability(parse, out var usage) is not { } observability)
+            {
+                await Console.Error.WriteLineAsync($"error: {usage}");
+                return ExitCodes.Usage;
+            }
+
             if (!TryEndpoint(parse.GetValue(http)!, "--http", out var httpEndpoint) || !TryEndpoint(parse.GetValue(grpc)!, "--grpc", out var grpcEndpoint))
             {
                 return ExitCodes.Usage;
@@ -127,6 +134,7 @@ internal static class IssuerCommands
                 Grpc = grpcEndpoint,
                 TlsOnLoopback = parse.GetValue(tls),
                 CertificatePath = parse.GetValue(cert)?.FullName,
+                Observability = observability,
             };
 
             var (view, writer, ledgerError) = await ConnectLedgerAsync(parse.GetValue(rpc), parse.GetValue(ledger), parse.GetValue(key), cancellationToken);

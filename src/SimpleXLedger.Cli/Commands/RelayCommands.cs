@@ -43,8 +43,15 @@ internal static class RelayCommands
         {
             data, listen, metering, issuer, rpc, ledger, registryAge, plugins, devnet, password, settings, failOpen, clearing, operatorKey,
         };
+        var serve = new ServeOptions(command, publicHost: true);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (serve.Observability(parse, out var usage) is not { } observability)
+            {
+                await Console.Error.WriteLineAsync($"error: {usage}");
+                return ExitCodes.Usage;
+            }
+
             var rpcUrl = parse.GetValue(rpc);
             var ledgerAddress = parse.GetValue(ledger);
             if ((rpcUrl is null) != (ledgerAddress is null))
@@ -89,6 +96,8 @@ internal static class RelayCommands
                 CreatePassword = parse.GetValue(password),
                 Devnet = parse.GetValue(devnet),
                 Issuer = parse.GetValue(issuer),
+                PublicHost = serve.PublicHost(parse),
+                Observability = observability,
             };
 
             // The clearing house as the token plugin's redeemer (issue 6 wiring; see SimpleXLedger.Clearing.Client).

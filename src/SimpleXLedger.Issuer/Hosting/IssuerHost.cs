@@ -27,6 +27,9 @@ public sealed record IssuerEndpoints
 
     /// <summary>TLS on loopback listeners too (always on for any other address).</summary>
     public bool TlsOnLoopback { get; init; }
+
+    /// <summary>Prometheus metrics listener and gRPC reflection (health checks are always served).</summary>
+    public ServiceObservability Observability { get; init; } = ServiceObservability.None;
 }
 
 /// <summary>
@@ -77,6 +80,7 @@ public static class IssuerHost
             });
         });
 
+        builder.AddObservability(endpoints.Observability);
         builder.Services.AddIssuerCore(settings, ledger, writer);
         builder.Services.AddServiceDefaults(settings.DataDirectory, 4 * 1024 * 1024);
         builder.Services.AddSingleton<IssuerMaintenance>();

@@ -1,3 +1,4 @@
+using SimpleXLedger.Hosting.Startup;
 using System.Net;
 using System.Net.Security;
 using Grpc.Net.Client;
@@ -48,6 +49,9 @@ public sealed class IssuerServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>Where <c>/metrics</c> is served, or null without a metrics listener.</summary>
+    public Uri? MetricsUrl => ServiceHost.MetricsUrl(_app);
+
     /// <summary>The issuer name a test server uses unless told otherwise.</summary>
     public const string DefaultName = "issuer.test";
 
@@ -55,7 +59,7 @@ public sealed class IssuerServer : IAsyncDisposable
     /// <param name="tls">TLS on the loopback listeners too (the default, as wallets pin it).</param>
     /// <param name="logs">Where the host logs (everything, from Trace), if anywhere.</param>
     /// <param name="key">The issuing key to seed (disposed after); by default a fresh one.</param>
-    public static async Task<IssuerServer> StartAsync(Func<IssuerSettings, IssuerSettings>? configure = null, bool tls = true, ILoggerProvider? logs = null, Func<TokenPrivateKey>? key = null)
+    public static async Task<IssuerServer> StartAsync(Func<IssuerSettings, IssuerSettings>? configure = null, bool tls = true, ILoggerProvider? logs = null, Func<TokenPrivateKey>? key = null, ServiceObservability? observability = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("sxl-issuer-host-").FullName;
         var settings = new IssuerSettings
@@ -73,6 +77,7 @@ public sealed class IssuerServer : IAsyncDisposable
             Http = new IPEndPoint(IPAddress.Loopback, FreePort.Next()),
             Grpc = new IPEndPoint(IPAddress.Loopback, FreePort.Next()),
             TlsOnLoopback = tls,
+            Observability = observability ?? ServiceObservability.None,
         };
         var app = await IssuerHost.BuildAsync(settings, endpoints, ledger, null, logs is null ? null : l =>
         {
