@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -24,6 +25,18 @@ public sealed record IssuerEndpoints
     public string? CertificatePath { get; init; }
 
     public string? CertificatePassword { get; init; }
+
+    /// <summary>A PEM certificate (chain) file with <see cref="KeyPemPath"/>, followed without restart (SIGHUP, polling).</summary>
+    public string? CertificatePemPath { get; init; }
+
+    /// <summary>The PEM private key file of <see cref="CertificatePemPath"/>.</summary>
+    public string? KeyPemPath { get; init; }
+
+    /// <summary>How often the PEM files are compared with the certificate in use (zero: only on SIGHUP).</summary>
+    public TimeSpan CertificatePollInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Reread the PEM files on SIGHUP (the CLI; not in a test host that shares its process).</summary>
+    public bool ReloadCertificateOnSighup { get; init; }
 
     /// <summary>TLS on loopback listeners too (always on for any other address).</summary>
     public bool TlsOnLoopback { get; init; }
@@ -54,6 +67,26 @@ public static class IssuerHost
 
         var builder = ServiceHost.CreateBuilder(logging);
 
+        ReloadingPemCertificate? pem = endpoints.CertificatePemPath is not null && endpoints.KeyPemPath is not null
+            ? new ReloadingPemCertificate(endpoints.CertificatePemPath, endpoints.KeyPemPath, endpoints.CertificatePollInterval, endpoints.ReloadCertificateOnSighup)
+            : null;
+        if (pem is not null)
+        {
+            builder.Services.AddSingleton(_ => pem);
+        }
+
+        void UseTls(ListenOptions listen)
+        {
+            if (pem is not null)
+            {
+                listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificateSelector = (_, _) => pem.Current });
+            }
+            else
+            {
+                listen.UseHttps(Certificate());
+            }
+        }
+
         X509Certificate2? certificate = null;
         X509Certificate2 Certificate() => certificate ??= endpoints.CertificatePath is not null
             ? X509CertificateLoader.LoadPkcs12FromFile(endpoints.CertificatePath, endpoints.CertificatePassword)
@@ -67,7 +100,7 @@ public static class IssuerHost
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 if (NeedsTls(endpoints.Http, endpoints))
                 {
-                    listen.UseHttps(Certificate());
+                    UseTls(listen);
                 }
             });
             kestrel.Listen(endpoints.Grpc, listen =>
@@ -75,7 +108,7 @@ public static class IssuerHost
                 listen.Protocols = HttpProtocols.Http2;
                 if (NeedsTls(endpoints.Grpc, endpoints))
                 {
-                    listen.UseHttps(Certificate());
+                    UseTls(listen);
                 }
             });
         });

@@ -59,7 +59,7 @@ public sealed class IssuerServer : IAsyncDisposable
     /// <param name="tls">TLS on the loopback listeners too (the default, as wallets pin it).</param>
     /// <param name="logs">Where the host logs (everything, from Trace), if anywhere.</param>
     /// <param name="key">The issuing key to seed (disposed after); by default a fresh one.</param>
-    public static async Task<IssuerServer> StartAsync(Func<IssuerSettings, IssuerSettings>? configure = null, bool tls = true, ILoggerProvider? logs = null, Func<TokenPrivateKey>? key = null, ServiceObservability? observability = null)
+    public static async Task<IssuerServer> StartAsync(Func<IssuerSettings, IssuerSettings>? configure = null, bool tls = true, ILoggerProvider? logs = null, Func<TokenPrivateKey>? key = null, ServiceObservability? observability = null, Func<IssuerEndpoints, IssuerEndpoints>? configureEndpoints = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("sxl-issuer-host-").FullName;
         var settings = new IssuerSettings
@@ -79,6 +79,7 @@ public sealed class IssuerServer : IAsyncDisposable
             TlsOnLoopback = tls,
             Observability = observability ?? ServiceObservability.None,
         };
+        endpoints = configureEndpoints?.Invoke(endpoints) ?? endpoints;
         var app = await IssuerHost.BuildAsync(settings, endpoints, ledger, null, logs is null ? null : l =>
         {
             l.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Trace);
