@@ -48,6 +48,9 @@ public sealed record RelayOptions
 
     public bool Devnet { get; init; }
 
+    /// <summary>Retiring the relay: existing queues keep working, creating one is refused (<c>NO_NEW_QUEUES</c>).</summary>
+    public bool NoNewQueues { get; init; }
+
     /// <summary>Prometheus metrics listener and gRPC reflection (health checks are always served).</summary>
     public ServiceObservability Observability { get; init; } = ServiceObservability.None;
 

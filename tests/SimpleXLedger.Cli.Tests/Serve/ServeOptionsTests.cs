@@ -47,6 +47,33 @@ public sealed class ServeOptionsTests
     }
 
     [Fact]
+    public async Task The_relay_limits_and_retiring_switch_reach_the_relay()
+    {
+        using var data = new TempDirectory();
+        await using var relay = SxlProcess.Start(["relay", "serve", "--listen", "127.0.0.1:0", "--data", data.Path, "--queue-quota", "7", "--max-message-bytes", "1000", "--message-ttl", "2d", "--no-new-queues"]);
+        var line = await relay.WaitForLineAsync(l => l.StartsWith("sxl://", StringComparison.Ordinal), StartTimeout);
+        Assert.True(PinnedAddress.TryParse(line, out var address, out _), line);
+        await using var client = await SimpleXLedger.Relay.Client.RelayClient.ConnectAsync(address!);
+        Assert.Equal(7u, client.Limits.QueueQuota);
+        Assert.Equal(1000u, client.Limits.MaxMessageBytes);
+        Assert.Equal((ulong)TimeSpan.FromDays(2).TotalSeconds, client.Limits.MessageTtlSeconds);
+        using var key = SimpleXLedger.Relay.Client.RelayProtocol.NewKey();
+        var refused = await Assert.ThrowsAsync<SimpleXLedger.Relay.Client.RelayException>(() => client.CreateQueueAsync(key));
+        Assert.Equal(SimpleXLedger.Protos.Relay.ErrorCode.NoNewQueues, refused.Code);
+    }
+
+    [Theory]
+    [InlineData("--queue-quota", "0")]
+    [InlineData("--max-message-bytes", "0")]
+    [InlineData("--message-ttl", "soon")]
+    public async Task A_bad_relay_limit_is_a_usage_error(string option, string value)
+    {
+        using var data = new TempDirectory();
+        var result = await SxlProcess.RunAsync("relay", "serve", "--data", data.Path, option, value);
+        Assert.Equal(ExitCodes.Usage, result.ExitCode);
+    }
+
+    [Fact]
     public async Task A_bad_metrics_endpoint_is_a_usage_error()
     {
         using var data = new TempDirectory();
