@@ -1,4 +1,5 @@
 using System.Net;
+using SimpleXLedger.Hosting.Startup;
 
 namespace SimpleXLedger.Relay;
 
@@ -46,6 +47,12 @@ public sealed record RelayOptions
     public int MaxSessionInFlight { get; init; } = 512;
 
     public bool Devnet { get; init; }
+
+    /// <summary>Retiring the relay: existing queues keep working, creating one is refused (<c>NO_NEW_QUEUES</c>).</summary>
+    public bool NoNewQueues { get; init; }
+
+    /// <summary>Prometheus metrics listener and gRPC reflection (health checks are always served).</summary>
+    public ServiceObservability Observability { get; init; } = ServiceObservability.None;
 
     /// <summary>The token issuer's directory URL (devnet), passed to the metering plugin as the <c>issuer</c> setting.</summary>
     public string? Issuer { get; init; }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using SimpleXLedger.Hosting.Startup;
 using SimpleXLedger.Clearing.Redemption;
 
 namespace SimpleXLedger.Clearing;
@@ -18,11 +19,32 @@ public sealed class ClearingMetrics : IDisposable
     private readonly Counter<long> _batches;
     private readonly Counter<long> _overIssued;
     private readonly Counter<long> _notYetAnchored;
+    private readonly Prometheus.Counter? _promTokens;
+    private readonly Prometheus.Counter? _promBatches;
+    private readonly Prometheus.Counter? _promOverIssued;
+    private readonly Prometheus.Counter? _promNotYetAnchored;
     private long _overIssuedTotal;
     private long _notYetAnchoredTotal;
 
     public ClearingMetrics()
+        : this(null)
     {
+    }
+
+    /// <summary>
+    /// Also counted in the service's Prometheus registry (<c>sxl_clearing_*</c>): tokens by outcome, batches by
+    /// replay, the two over-issue counts without their key (a key id names an issuer key, so no label carries it).
+    /// </summary>
+    public ClearingMetrics(ServiceMetrics? prometheus)
+    {
+        if (prometheus is not null)
+        {
+            _promTokens = prometheus.Factory.CreateCounter("sxl_clearing_tokens_total", "Tokens redeemed, by outcome", ["outcome"]);
+            _promBatches = prometheus.Factory.CreateCounter("sxl_clearing_batches_total", "Batches answered, by whether they were replays", ["replayed"]);
+            _promOverIssued = prometheus.Factory.CreateCounter("sxl_clearing_over_issued_tokens_total", "ALARM: tokens refused beyond their key's anchored issued total");
+            _promNotYetAnchored = prometheus.Factory.CreateCounter("sxl_clearing_not_yet_anchored_tokens_total", "Tokens refused for now: issued since the issuer's last anchoring (no alarm)");
+        }
+
         _meter = new Meter(MeterName);
         _tokens = _meter.CreateCounter<long>("sxl.clearing.tokens", description: "Tokens redeemed, by outcome");
         _batches = _meter.CreateCounter<long>("sxl.clearing.batches", description: "Batches answered (replays included)");
@@ -40,6 +62,7 @@ public sealed class ClearingMetrics : IDisposable
     {
         ArgumentNullException.ThrowIfNull(outcomes);
         _batches.Add(1, new KeyValuePair<string, object?>("replayed", replayed));
+        _promBatches?.WithLabels(replayed ? "true" : "false").Inc();
         if (replayed)
         {
             return;
@@ -56,6 +79,7 @@ public sealed class ClearingMetrics : IDisposable
             if (counts[i] > 0)
             {
                 _tokens.Add(counts[i], new KeyValuePair<string, object?>("outcome", ((TokenOutcomeCode)i).ToString()));
+                _promTokens?.WithLabels(((TokenOutcomeCode)i).ToString()).Inc(counts[i]);
             }
         }
     }
@@ -63,12 +87,14 @@ public sealed class ClearingMetrics : IDisposable
     public void OverIssued(int count, string keyIdHex)
     {
         Interlocked.Add(ref _overIssuedTotal, count);
+        _promOverIssued?.Inc(count);
         _overIssued.Add(count, new KeyValuePair<string, object?>("key", keyIdHex));
     }
 
     public void NotYetAnchored(int count, string keyIdHex)
     {
         Interlocked.Add(ref _notYetAnchoredTotal, count);
+        _promNotYetAnchored?.Inc(count);
         _notYetAnchored.Add(count, new KeyValuePair<string, object?>("key", keyIdHex));
     }
 

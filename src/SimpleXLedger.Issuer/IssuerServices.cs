@@ -18,6 +18,8 @@ public static class IssuerServices
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(ledger);
         services.AddSingleton(settings);
+        services.TryAddSingleton<SimpleXLedger.Hosting.Startup.ServiceMetrics>();
+        services.TryAddSingleton<SimpleXLedger.Issuer.Issuance.IssuerMetrics>();
         services.AddSingleton(ledger);
         if (writer is not null)
         {

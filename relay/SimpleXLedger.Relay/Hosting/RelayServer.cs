@@ -41,6 +41,9 @@ public sealed class RelayServer : IAsyncDisposable
 
     public string MeteringId => Engine.Metering.Id;
 
+    /// <summary>Where <c>/metrics</c> is served, or null without a metrics listener.</summary>
+    public Uri? MetricsUrl => ServiceHost.MetricsUrl(_app);
+
     public long MeteringFailures => Engine.Metering.Failures;
 
     /// <summary>
@@ -94,12 +97,14 @@ public sealed class RelayServer : IAsyncDisposable
                     listen.UseHttps(certificate);
                 });
             });
+            builder.AddObservability(options.Observability);
             // Room for the largest body plus a token and the envelope; beyond that gRPC refuses the frame itself.
             builder.Services.AddServiceDefaults(options.DataDirectory, options.MaxMessageBytes + (8 * 1024));
             app = builder.Build();
 
             // Registers the metering plugin now, before anything listens: a plugin that refuses to start stops the start.
             var engine = app.Services.GetRequiredService<RelayEngine>();
+            RelayMetrics.Register(app.Services.GetRequiredService<ServiceMetrics>(), engine);
             return await FinishAsync(app, options, engine, sessions, fingerprint, time, cancellationToken);
         }
         catch

@@ -28,6 +28,14 @@ internal sealed partial class RelayEngine
             return Auth(correlation);
         }
 
+        if (_options.NoNewQueues)
+        {
+            // Before metering, so no token is spent; a retried create whose answer was lost still gets its queue.
+            return _queues.MadeWith(create.RecipientKey.Span) is { } existing
+                ? Created(correlation, existing)
+                : Error(correlation, ErrorCode.NoNewQueues, "this relay is retiring and creates no new queues; its existing queues keep working");
+        }
+
         var token = create.PaymentToken.IsEmpty ? headerToken ?? [] : create.PaymentToken.ToByteArray();
         var decision = await _metering.AuthorizeCreateAsync(new CreateUsage(token), ct);
         if (!decision.Allowed)

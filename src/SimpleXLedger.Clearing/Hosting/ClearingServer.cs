@@ -24,6 +24,9 @@ public sealed record ClearingEndpoint
 
     /// <summary>Host name written in the address (defaults to the listen address).</summary>
     public string? PublicHost { get; init; }
+
+    /// <summary>Prometheus metrics listener and gRPC reflection (health checks are always served).</summary>
+    public ServiceObservability Observability { get; init; } = ServiceObservability.None;
 }
 
 /// <summary>
@@ -51,6 +54,9 @@ public sealed class ClearingServer : IAsyncDisposable
     public ClearingIdentity Identity => _app.Services.GetRequiredService<ClearingIdentity>();
 
     public ClearingMetrics Metrics => _app.Services.GetRequiredService<ClearingMetrics>();
+
+    /// <summary>Where <c>/metrics</c> is served, or null without a metrics listener.</summary>
+    public Uri? MetricsUrl => ServiceHost.MetricsUrl(_app);
 
     public static async Task<ClearingServer> StartAsync(
         ClearingSettings settings,
@@ -85,6 +91,7 @@ public sealed class ClearingServer : IAsyncDisposable
                 listen.UseHttps(certificate);
             });
         });
+        builder.AddObservability(endpoint.Observability);
         // A full batch of tokens and its envelope.
         builder.Services.AddServiceDefaults(settings.DataDirectory, (settings.MaxBatch * 400) + (64 * 1024));
 

@@ -58,8 +58,15 @@ internal static class ClearingCommands
         {
             data, grpc, rpc, ledger, key, db, connection, devnet, keys, chainId, issuerName, epochSeconds, maxBatch, registryAge, anchoringPeriod, anchoringGrace,
         };
+        var serve = new ServeOptions(command, publicHost: true);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (serve.Observability(parse, out var usage) is not { } observability)
+            {
+                await Console.Error.WriteLineAsync($"error: {usage}");
+                return ExitCodes.Usage;
+            }
+
             if (!IPEndPoint.TryParse(parse.GetValue(grpc)!, out var endpoint))
             {
                 await Console.Error.WriteLineAsync("error: --grpc must be ip:port, for example 127.0.0.1:5224");
@@ -151,7 +158,7 @@ internal static class ClearingCommands
 
                 var server = await ClearingServer.StartAsync(
                     settings,
-                    new ClearingEndpoint { Grpc = endpoint },
+                    new ClearingEndpoint { Grpc = endpoint, PublicHost = serve.PublicHost(parse), Observability = observability },
                     database,
                     registry,
                     identity,

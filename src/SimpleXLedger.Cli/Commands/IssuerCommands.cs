@@ -71,15 +71,45 @@ internal static class IssuerCommands
         var rotateAhead = new Option<string?>("--rotate-ahead") { Description = "Prepare the next key this long before the current stops issuing (default 72h)." };
         var maintenance = new Option<string?>("--maintenance-interval") { Description = "How often keys, funding and idempotency records are looked after (default 30s)." };
         var epoch = new Option<string?>("--epoch") { Description = "How often issued totals are anchored on-chain (default 1h)." };
+        var certPem = new Option<FileInfo?>("--cert-pem") { Description = "PEM certificate (chain) for TLS, with --key-pem (e.g. certbot's fullchain.pem); reread on SIGHUP and when the files change, without restart." };
+        var keyPem = new Option<FileInfo?>("--key-pem") { Description = "PEM private key of --cert-pem (e.g. certbot's privkey.pem)." };
+        var certPoll = new Option<string?>("--cert-poll") { Description = "How often the PEM files are checked for a renewal, e.g. 5m (default 5m; 0 only on SIGHUP)." };
         var command = new Command("serve", "Run the issuer: gRPC Redeem and RFC 9578 HTTP issuance paid with gift cards. Prints one line \"issuer ready http=… grpc=…\" on stdout once it serves; logs go to stderr.")
         {
             data, name, http, grpc, rpc, ledger, key, devnet, tls, cert, publicUrl, passphrase, maxBatch, denomination, idempotency,
             usableDelay, issueWindow, redeemWindow, rotateAhead, maintenance, epoch,
         };
+        var serve = new ServeOptions(command, publicHost: false);
+        command.Options.Add(certPem);
+        command.Options.Add(keyPem);
+        command.Options.Add(certPoll);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (serve.Observability(parse, out var usage) is not { } observability)
+            {
+                await Console.Error.WriteLineAsync($"error: {usage}");
+                return ExitCodes.Usage;
+            }
+
             if (!TryEndpoint(parse.GetValue(http)!, "--http", out var httpEndpoint) || !TryEndpoint(parse.GetValue(grpc)!, "--grpc", out var grpcEndpoint))
             {
+                return ExitCodes.Usage;
+            }
+
+            if ((parse.GetValue(certPem) is null) != (parse.GetValue(keyPem) is null) || (parse.GetValue(certPem) is not null && parse.GetValue(cert) is not null))
+            {
+                await Console.Error.WriteLineAsync("error: --cert-pem and --key-pem go together, and not with --cert");
+                return ExitCodes.Usage;
+            }
+
+            TimeSpan certPollInterval;
+            try
+            {
+                certPollInterval = parse.GetValue(certPoll) is "0" ? TimeSpan.Zero : Duration(parse.GetValue(certPoll), TimeSpan.FromMinutes(5));
+            }
+            catch (FormatException e)
+            {
+                await Console.Error.WriteLineAsync($"error: --cert-poll: {e.Message}");
                 return ExitCodes.Usage;
             }
 
@@ -129,6 +159,11 @@ internal static class IssuerCommands
                 Grpc = grpcEndpoint,
                 TlsOnLoopback = parse.GetValue(tls),
                 CertificatePath = parse.GetValue(cert)?.FullName,
+                Observability = observability,
+                CertificatePemPath = parse.GetValue(certPem)?.FullName,
+                KeyPemPath = parse.GetValue(keyPem)?.FullName,
+                CertificatePollInterval = certPollInterval,
+                ReloadCertificateOnSighup = true,
             };
 
             var (view, writer, ledgerError) = await ConnectLedgerAsync(parse.GetValue(rpc), parse.GetValue(ledger), parse.GetValue(key), cancellationToken);

@@ -43,8 +43,23 @@ internal static class RelayCommands
         {
             data, listen, metering, issuer, rpc, ledger, registryAge, plugins, devnet, password, settings, failOpen, clearing, operatorKey,
         };
+        var serve = new ServeOptions(command, publicHost: true);
+        var quota = new Option<int>("--queue-quota") { Description = "Most undelivered messages one queue holds (default 128).", DefaultValueFactory = _ => 128 };
+        var maxMessage = new Option<int>("--max-message-bytes") { Description = "Largest message body in bytes (default 16064).", DefaultValueFactory = _ => 16_064 };
+        var ttl = new Option<string?>("--message-ttl") { Description = "How long an undelivered message is kept, e.g. 21d (default 21d)." };
+        var noNewQueues = new Option<bool>("--no-new-queues") { Description = "Retiring the relay: existing queues keep working, creating a queue is refused (NO_NEW_QUEUES)." };
+        command.Options.Add(quota);
+        command.Options.Add(maxMessage);
+        command.Options.Add(ttl);
+        command.Options.Add(noNewQueues);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (serve.Observability(parse, out var usage) is not { } observability)
+            {
+                await Console.Error.WriteLineAsync($"error: {usage}");
+                return ExitCodes.Usage;
+            }
+
             var rpcUrl = parse.GetValue(rpc);
             var ledgerAddress = parse.GetValue(ledger);
             if ((rpcUrl is null) != (ledgerAddress is null))
@@ -62,6 +77,29 @@ internal static class RelayCommands
             if (!IPEndPoint.TryParse(parse.GetValue(listen)!, out var endpoint))
             {
                 await Console.Error.WriteLineAsync("error: --listen must be ip:port, for example 127.0.0.1:5223");
+                return ExitCodes.Usage;
+            }
+
+            if (parse.GetValue(quota) is < 1 or > 1_000_000 || parse.GetValue(maxMessage) is < 1 or > 4 * 1024 * 1024)
+            {
+                await Console.Error.WriteLineAsync("error: --queue-quota is 1 to 1000000 and --max-message-bytes 1 to 4194304");
+                return ExitCodes.Usage;
+            }
+
+            TimeSpan messageTtl;
+            try
+            {
+                messageTtl = IssuerCommands.Duration(parse.GetValue(ttl), TimeSpan.FromDays(21));
+            }
+            catch (FormatException e)
+            {
+                await Console.Error.WriteLineAsync($"error: --message-ttl: {e.Message}");
+                return ExitCodes.Usage;
+            }
+
+            if (messageTtl <= TimeSpan.Zero)
+            {
+                await Console.Error.WriteLineAsync("error: --message-ttl must be positive");
                 return ExitCodes.Usage;
             }
 
@@ -89,6 +127,12 @@ internal static class RelayCommands
                 CreatePassword = parse.GetValue(password),
                 Devnet = parse.GetValue(devnet),
                 Issuer = parse.GetValue(issuer),
+                PublicHost = serve.PublicHost(parse),
+                QueueQuota = parse.GetValue(quota),
+                MaxMessageBytes = parse.GetValue(maxMessage),
+                MessageTtl = messageTtl,
+                NoNewQueues = parse.GetValue(noNewQueues),
+                Observability = observability,
             };
 
             // The clearing house as the token plugin's redeemer (issue 6 wiring; see SimpleXLedger.Clearing.Client).

@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -26,8 +27,23 @@ public sealed record IssuerEndpoints
 
     public string? CertificatePassword { get; init; }
 
+    /// <summary>A PEM certificate (chain) file with <see cref="KeyPemPath"/>, followed without restart (SIGHUP, polling).</summary>
+    public string? CertificatePemPath { get; init; }
+
+    /// <summary>The PEM private key file of <see cref="CertificatePemPath"/>.</summary>
+    public string? KeyPemPath { get; init; }
+
+    /// <summary>How often the PEM files are compared with the certificate in use (zero: only on SIGHUP).</summary>
+    public TimeSpan CertificatePollInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Reread the PEM files on SIGHUP (the CLI; not in a test host that shares its process).</summary>
+    public bool ReloadCertificateOnSighup { get; init; }
+
     /// <summary>TLS on loopback listeners too (always on for any other address).</summary>
     public bool TlsOnLoopback { get; init; }
+
+    /// <summary>Prometheus metrics listener and gRPC reflection (health checks are always served).</summary>
+    public ServiceObservability Observability { get; init; } = ServiceObservability.None;
 }
 
 /// <summary>
@@ -52,6 +68,26 @@ public static class IssuerHost
 
         var builder = ServiceHost.CreateBuilder(logging);
 
+        ReloadingPemCertificate? pem = endpoints.CertificatePemPath is not null && endpoints.KeyPemPath is not null
+            ? new ReloadingPemCertificate(endpoints.CertificatePemPath, endpoints.KeyPemPath, endpoints.CertificatePollInterval, endpoints.ReloadCertificateOnSighup)
+            : null;
+        if (pem is not null)
+        {
+            builder.Services.AddSingleton(_ => pem);
+        }
+
+        void UseTls(ListenOptions listen)
+        {
+            if (pem is not null)
+            {
+                listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificateSelector = (_, _) => pem.Current });
+            }
+            else
+            {
+                listen.UseHttps(Certificate());
+            }
+        }
+
         X509Certificate2? certificate = null;
         X509Certificate2 Certificate() => certificate ??= endpoints.CertificatePath is not null
             ? X509CertificateLoader.LoadPkcs12FromFile(endpoints.CertificatePath, endpoints.CertificatePassword)
@@ -65,7 +101,7 @@ public static class IssuerHost
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 if (NeedsTls(endpoints.Http, endpoints))
                 {
-                    listen.UseHttps(Certificate());
+                    UseTls(listen);
                 }
             });
             kestrel.Listen(endpoints.Grpc, listen =>
@@ -73,11 +109,12 @@ public static class IssuerHost
                 listen.Protocols = HttpProtocols.Http2;
                 if (NeedsTls(endpoints.Grpc, endpoints))
                 {
-                    listen.UseHttps(Certificate());
+                    UseTls(listen);
                 }
             });
         });
 
+        builder.AddObservability(endpoints.Observability);
         builder.Services.AddIssuerCore(settings, ledger, writer);
         builder.Services.AddServiceDefaults(settings.DataDirectory, 4 * 1024 * 1024);
         builder.Services.AddSingleton(endpoints);

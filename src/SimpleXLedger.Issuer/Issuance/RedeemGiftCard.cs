@@ -59,7 +59,7 @@ public sealed record RedeemGiftCard(CardCode Code, byte[] RequestId, IReadOnlyLi
     }
 }
 
-public sealed class RedeemGiftCardHandler(IMediator mediator, TokenSigner signer, IssuerSettings settings, IssuingKeyDirectory keys)
+public sealed class RedeemGiftCardHandler(IMediator mediator, TokenSigner signer, IssuerSettings settings, IssuingKeyDirectory keys, IssuerMetrics metrics)
     : ICommandHandler<RedeemGiftCard, RedeemOutcome>
 {
     private static readonly ConcurrentDictionary<string, byte[]> Moduli = new(StringComparer.Ordinal);
@@ -68,6 +68,14 @@ public sealed class RedeemGiftCardHandler(IMediator mediator, TokenSigner signer
     public const string CrashAfterDebit = "issuer.redeem.after-debit";
 
     public async ValueTask<RedeemOutcome> Handle(RedeemGiftCard command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var outcome = await RedeemAsync(command, cancellationToken);
+        metrics.Redeemed(outcome.Status, command.TokenRequests?.Count ?? 0);
+        return outcome;
+    }
+
+    private async ValueTask<RedeemOutcome> RedeemAsync(RedeemGiftCard command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
         var requests = command.TokenRequests;

@@ -26,14 +26,14 @@ public sealed class ServerHarness : IAsyncDisposable
 
     public PinnedAddress Address => Server.Address;
 
-    public static async Task<ServerHarness> StartAsync(IKeyRegistry? registry = null, ClearingIdentity? identity = null, ClearingDatabase? database = null)
+    public static async Task<ServerHarness> StartAsync(IKeyRegistry? registry = null, ClearingIdentity? identity = null, ClearingDatabase? database = null, SimpleXLedger.Hosting.Startup.ServiceObservability? observability = null)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("sxl-clearing-host-").FullName;
         var now = (ulong)DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         registry ??= new StaticKeyRegistry([TestTokens.Registered(TestTokens.KeyA, now - 60, now + 3600), TestTokens.Registered(TestTokens.KeyB, now - 60, now + 3600)]);
         var server = await ClearingServer.StartAsync(
             new ClearingSettings { DataDirectory = directory, Devnet = true, EpochSeconds = 3600, IssuerName = TestTokens.IssuerName },
-            new ClearingEndpoint { Grpc = new IPEndPoint(IPAddress.Loopback, 0) },
+            new ClearingEndpoint { Grpc = new IPEndPoint(IPAddress.Loopback, 0), Observability = observability ?? SimpleXLedger.Hosting.Startup.ServiceObservability.None },
             database ?? ClearingDatabase.Sqlite(Path.Combine(directory, ClearingDatabase.SqliteFileName)),
             registry,
             identity ?? new ClearingIdentity(DevAccounts.ClearingHouse.Key, 31337, ClearingHarness.Ledger));

@@ -24,6 +24,7 @@ public sealed class SystemdUnitTests : IDisposable
         // The relay is a template unit: verified as an instance.
         { "sxl-relay@.service", "sxl-relay@main.service" },
         { "sxl-turn.service", "sxl-turn.service" },
+        { "sxl-operator-watch@.service", "sxl-operator-watch@main.service" },
     };
 
     [Theory]
@@ -62,9 +63,15 @@ public sealed class SystemdUnitTests : IDisposable
         Assert.StartsWith("@SXL@ ", One("ExecStart"), StringComparison.Ordinal);
         Assert.Equal("on-failure", One("Restart"));
         Assert.StartsWith("sxl-", One("StateDirectory"), StringComparison.Ordinal);
-        Assert.StartsWith("sxl-", One("LogsDirectory"), StringComparison.Ordinal);
+        // Logs go to the journal: no log files of their own.
+        Assert.Empty(settings["LogsDirectory"]);
+        Assert.DoesNotContain(settings["StandardError"].Concat(settings["StandardOutput"]), v => v.StartsWith("append:", StringComparison.Ordinal) || v.StartsWith("file:", StringComparison.Ordinal));
         Assert.Equal("0700", One("StateDirectoryMode"));
-        Assert.Contains("--data /var/lib/" + One("StateDirectory"), One("ExecStart"), StringComparison.Ordinal);
+        if (One("ExecStart").Contains(" serve", StringComparison.Ordinal))
+        {
+            Assert.Contains("--data /var/lib/" + One("StateDirectory"), One("ExecStart"), StringComparison.Ordinal);
+        }
+
         Assert.Contains("/var/lib/" + One("StateDirectory"), One("ReadWritePaths"), StringComparison.Ordinal);
         Assert.Equal("strict", One("ProtectSystem"));
         Assert.Equal("yes", One("ProtectHome"));

@@ -1,3 +1,4 @@
+using SimpleXLedger.Hosting.Startup;
 using System.Net;
 using System.Net.Security;
 using Grpc.Net.Client;
@@ -48,6 +49,9 @@ public sealed class IssuerServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>Where <c>/metrics</c> is served, or null without a metrics listener.</summary>
+    public Uri? MetricsUrl => ServiceHost.MetricsUrl(_app);
+
     /// <summary>The issuer name a test server uses unless told otherwise.</summary>
     public const string DefaultName = "issuer.test";
 
@@ -56,7 +60,7 @@ public sealed class IssuerServer : IAsyncDisposable
     /// <param name="logs">Where the host logs (everything, from Trace), if anywhere.</param>
     /// <param name="key">The issuing key to seed (disposed after); by default a fresh one.</param>
     /// <param name="listen">The loopback address to listen on (127.0.0.1 unless a test puts something else there).</param>
-    public static async Task<IssuerServer> StartAsync(Func<IssuerSettings, IssuerSettings>? configure = null, bool tls = true, ILoggerProvider? logs = null, Func<TokenPrivateKey>? key = null, IPAddress? listen = null)
+    public static async Task<IssuerServer> StartAsync(Func<IssuerSettings, IssuerSettings>? configure = null, bool tls = true, ILoggerProvider? logs = null, Func<TokenPrivateKey>? key = null, IPAddress? listen = null, ServiceObservability? observability = null, Func<IssuerEndpoints, IssuerEndpoints>? configureEndpoints = null)
     {
         listen ??= IPAddress.Loopback;
         var directory = System.IO.Directory.CreateTempSubdirectory("sxl-issuer-host-").FullName;
@@ -75,7 +79,9 @@ public sealed class IssuerServer : IAsyncDisposable
             Http = new IPEndPoint(listen, FreePort.Next()),
             Grpc = new IPEndPoint(listen, FreePort.Next()),
             TlsOnLoopback = tls,
+            Observability = observability ?? ServiceObservability.None,
         };
+        endpoints = configureEndpoints?.Invoke(endpoints) ?? endpoints;
         var app = await IssuerHost.BuildAsync(settings, endpoints, ledger, null, logs is null ? null : l =>
         {
             l.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Trace);
