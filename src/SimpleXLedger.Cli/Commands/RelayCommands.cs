@@ -26,9 +26,7 @@ internal static class RelayCommands
         var listen = new Option<string>("--listen") { Description = "ip:port to listen on (port 0 picks a free one).", DefaultValueFactory = _ => "127.0.0.1:5223" };
         var metering = new Option<string>("--metering") { Description = "Metering plugin id: none, free, tokens, or any plugin in the plugins directory.", DefaultValueFactory = _ => "none" };
         var issuer = new Option<string?>("--issuer") { Description = "The token issuer's directory URL: the tokens plugin's key source with --devnet when no ledger is given (and the default issuerName)." };
-        var rpc = new Option<string?>("--rpc") { Description = "Ethereum JSON-RPC URL of the ledger's chain; with --ledger the token keys and windows come from the ledger's key registry, judged at the latest block time." };
-        var ledger = new Option<string?>("--ledger") { Description = "The ledger contract's address (with --rpc)." };
-        var registryAge = new Option<int>("--registry-max-age-ms") { Description = "How long one reading of the ledger's key registry and block time is reused (with --rpc/--ledger).", DefaultValueFactory = _ => 1000 };
+        var registry = new KeyRegistryOptions("the relay");
         var plugins = new Option<DirectoryInfo?>("--plugins") { Description = "Plugins directory (default: plugins/ beside sxl)." };
         var devnet = new Option<bool>("--devnet") { Description = "Development network: trust a ledger with devnet-length (seconds) key windows; without --rpc/--ledger, the issuer directory (--issuer) as key source." };
         var password = new Option<string?>("--create-password") { Description = "Require this password to create queues." };
@@ -41,7 +39,7 @@ internal static class RelayCommands
             "Serve a relay. The first line on stdout is its address, sxl://<certificate fingerprint>@host:port. "
             + "The tokens plugin trusts the keys of the ledger's registry (--rpc with --ledger), else with --devnet the issuer's directory (--issuer), else its tokenKeys setting.")
         {
-            data, listen, metering, issuer, rpc, ledger, registryAge, plugins, devnet, password, settings, failOpen, clearing, operatorKey,
+            data, listen, metering, issuer, registry.Rpc, registry.Ledger, registry.MaxAge, plugins, devnet, password, settings, failOpen, clearing, operatorKey,
         };
         var serve = new ServeOptions(command, publicHost: true);
         var quota = new Option<int>("--queue-quota") { Description = "Most undelivered messages one queue holds (default 128).", DefaultValueFactory = _ => 128 };
@@ -60,17 +58,9 @@ internal static class RelayCommands
                 return ExitCodes.Usage;
             }
 
-            var rpcUrl = parse.GetValue(rpc);
-            var ledgerAddress = parse.GetValue(ledger);
-            if ((rpcUrl is null) != (ledgerAddress is null))
+            if (registry.Check(parse) is { } registryError)
             {
-                await Console.Error.WriteLineAsync("error: --rpc and --ledger go together: the chain's JSON-RPC URL and the ledger contract on it are the relay's token key registry");
-                return ExitCodes.Usage;
-            }
-
-            if (parse.GetValue(registryAge) < 0)
-            {
-                await Console.Error.WriteLineAsync("error: --registry-max-age-ms must not be negative");
+                await Console.Error.WriteLineAsync($"error: {registryError}");
                 return ExitCodes.Usage;
             }
 
@@ -144,24 +134,11 @@ internal static class RelayCommands
             }
 
             // The ledger's key registry as the token plugin's key source.
-            LedgerKeySource? keySource = null;
-            if (rpcUrl is not null)
+            var (keySource, keySourceError, keySourceExit) = await registry.ConnectAsync(parse, options.Devnet, cancellationToken);
+            if (keySourceError is not null)
             {
-                try
-                {
-                    keySource = await LedgerKeySource.ConnectAsync(rpcUrl, ledgerAddress!, options.Devnet, TimeSpan.FromMilliseconds(parse.GetValue(registryAge)), cancellationToken: cancellationToken);
-                }
-                catch (ArgumentException e)
-                {
-                    await Console.Error.WriteLineAsync($"error: {e.Message}");
-                    return ExitCodes.Usage;
-                }
-                catch (LedgerKeySourceException e)
-                {
-                    await Console.Error.WriteLineAsync($"error: the ledger cannot be the relay's key registry: {e.Message}");
-                    return ExitCodes.Failed;
-                }
-
+                await Console.Error.WriteLineAsync($"error: {keySourceError}");
+                return keySourceExit;
             }
 
             using var _keySource = keySource;

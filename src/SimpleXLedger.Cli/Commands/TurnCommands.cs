@@ -33,24 +33,20 @@ internal static class TurnCommands
         var issuerName = new Option<string?>("--issuer-name") { Description = "The network challenge's issuer name (the tokens plugin's issuerName)." };
         var tokenKeys = new Option<string?>("--token-keys") { Description = "Without a ledger: the token keys (spki[:notBefore:redeemUntil], comma separated)." };
         var issuer = new Option<string?>("--issuer") { Description = "The token issuer's directory URL: the key source with --devnet when no ledger is given." };
-        var rpc = new Option<string?>("--rpc") { Description = "Ethereum JSON-RPC URL; with --ledger the token keys come from the ledger's key registry." };
-        var ledger = new Option<string?>("--ledger") { Description = "The ledger contract's address (with --rpc)." };
-        var registryAge = new Option<int>("--registry-max-age-ms") { Description = "How long one reading of the key registry is reused.", DefaultValueFactory = _ => 1000 };
+        var registry = new KeyRegistryOptions("the TURN service");
         var plugins = new Option<DirectoryInfo?>("--plugins") { Description = "Plugins directory holding the tokens plugin (default: plugins/ beside sxl)." };
         var devnet = new Option<bool>("--devnet") { Description = "Development network (devnet-length key windows; the issuer directory as key source)." };
         var clearing = new Option<string?>("--clearing") { Description = "The clearing house's address (sxl://…): tokens are redeemed there, network-wide; needs --operator-key." };
         var operatorKey = new Option<FileInfo?>("--operator-key") { Description = "The operator's Ed25519 key file, as registered with `sxl operator register`." };
         var command = new Command("serve", "Serve TURN credentials for tokens. The first line on stdout is the service's address, sxl://<certificate fingerprint>@host:port.")
         {
-            data, listen, secretFile, realm, urls, creditsPerBlock, blockMinutes, maxLifetime, issuerName, tokenKeys, issuer, rpc, ledger, registryAge, plugins, devnet, clearing, operatorKey,
+            data, listen, secretFile, realm, urls, creditsPerBlock, blockMinutes, maxLifetime, issuerName, tokenKeys, issuer, registry.Rpc, registry.Ledger, registry.MaxAge, plugins, devnet, clearing, operatorKey,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var rpcUrl = parse.GetValue(rpc);
-            var ledgerAddress = parse.GetValue(ledger);
-            if ((rpcUrl is null) != (ledgerAddress is null))
+            if (registry.Check(parse) is { } registryError)
             {
-                await Console.Error.WriteLineAsync("error: --rpc and --ledger go together");
+                await Console.Error.WriteLineAsync($"error: {registryError}");
                 return ExitCodes.Usage;
             }
 
@@ -100,23 +96,11 @@ internal static class TurnCommands
                 return ExitCodes.Usage;
             }
 
-            LedgerKeySource? keySource = null;
-            if (rpcUrl is not null)
+            var (keySource, keySourceError, keySourceExit) = await registry.ConnectAsync(parse, options.Devnet, cancellationToken);
+            if (keySourceError is not null)
             {
-                try
-                {
-                    keySource = await LedgerKeySource.ConnectAsync(rpcUrl, ledgerAddress!, options.Devnet, TimeSpan.FromMilliseconds(parse.GetValue(registryAge)), cancellationToken: cancellationToken);
-                }
-                catch (ArgumentException e)
-                {
-                    await Console.Error.WriteLineAsync($"error: {e.Message}");
-                    return ExitCodes.Usage;
-                }
-                catch (LedgerKeySourceException e)
-                {
-                    await Console.Error.WriteLineAsync($"error: the ledger cannot be the key registry: {e.Message}");
-                    return ExitCodes.Failed;
-                }
+                await Console.Error.WriteLineAsync($"error: {keySourceError}");
+                return keySourceExit;
             }
 
             using var _keySource = keySource;
