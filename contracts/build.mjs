@@ -16,7 +16,7 @@ const outDir = join(root, 'out');
 
 // The contracts that get an artifact (libraries and interfaces are compiled in, not shipped).
 // TokenVerifierHarness (src/test/) exposes the crypto/ libraries to the tests; it is not deployed on a chain.
-const DEPLOYABLE = ['SxlLedger', 'SxlKeyRegistry', 'TestStablecoin', 'TokenVerifierHarness'];
+const DEPLOYABLE = ['SxlLedger', 'SxlKeyRegistry', 'TestStablecoin', 'TokenVerifierHarness', 'SxlLedgerV2', 'SxlKeyRegistryV2', 'SxlEpochJudge'];
 const CODE_SIZE_LIMIT = 24576; // EIP-170: production chains refuse larger runtime code.
 
 // Every .sol under src/, subdirectories (crypto/, test/) included, named by its path from contracts/.

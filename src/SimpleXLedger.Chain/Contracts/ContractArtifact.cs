@@ -14,6 +14,14 @@ public sealed record ContractArtifact(string Name, string Abi, string Bytecode, 
 
     public static ContractArtifact TestStablecoin { get; } = Load("TestStablecoin");
 
+    /// <summary>Ledger v2 (docs/ledger-v2.md): escrow and settlement the chain can check; creates its <c>SxlKeyRegistryV2</c>.</summary>
+    public static ContractArtifact LedgerV2 { get; } = Load("SxlLedgerV2");
+
+    public static ContractArtifact KeyRegistryV2 { get; } = Load("SxlKeyRegistryV2");
+
+    /// <summary>The stateless fraud-proof judge ledger v2 calls.</summary>
+    public static ContractArtifact EpochJudge { get; } = Load("SxlEpochJudge");
+
     /// <summary>Tests only: exposes the contracts/src/crypto libraries (SHA-384, RSASSA-PSS, token type 2); never deployed by the ledger.</summary>
     internal static ContractArtifact TokenVerifierHarness { get; } = Load("TokenVerifierHarness");
 

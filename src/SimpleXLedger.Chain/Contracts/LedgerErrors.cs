@@ -110,7 +110,7 @@ public static class LedgerErrors
     private static List<ErrorABI> LoadErrors()
     {
         var errors = new Dictionary<string, ErrorABI>(StringComparer.Ordinal);
-        foreach (var artifact in new[] { ContractArtifact.Ledger, ContractArtifact.KeyRegistry, ContractArtifact.TestStablecoin })
+        foreach (var artifact in new[] { ContractArtifact.Ledger, ContractArtifact.KeyRegistry, ContractArtifact.TestStablecoin, ContractArtifact.LedgerV2, ContractArtifact.KeyRegistryV2, ContractArtifact.EpochJudge })
         {
             foreach (var error in new ABIJsonDeserialiser().DeserialiseContract(artifact.Abi).Errors)
             {
