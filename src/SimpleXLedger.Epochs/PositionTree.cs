@@ -81,7 +81,7 @@ public sealed class PositionTree
                 }
             }
 
-            Parallel(count, Range);
+            ForRanges(count, Range);
             levels[level] = nodes;
             counts[level] = count;
         }
@@ -262,7 +262,7 @@ public sealed class PositionTree
     }
 
     /// <summary>Runs <paramref name="range"/> over [0, count) in slices on every core when there is enough work.</summary>
-    internal static void Parallel(long count, Action<long, long> range)
+    internal static void ForRanges(long count, Action<long, long> range)
     {
         if (count < ParallelThreshold)
         {

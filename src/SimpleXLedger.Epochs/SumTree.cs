@@ -32,7 +32,7 @@ public sealed class SumTree
         ArgumentNullException.ThrowIfNull(leaves);
         var hashes = new byte[leaves.Count * 32];
         var sums = new UInt128[leaves.Count];
-        PositionTree.Parallel(leaves.Count, (from, to) =>
+        PositionTree.ForRanges(leaves.Count, (from, to) =>
         {
             Span<byte> bytes = stackalloc byte[PayoutLeaf.Size];
             for (var i = (int)from; i < to; i++)
@@ -70,7 +70,7 @@ public sealed class SumTree
             var nodeSums = new UInt128[count];
             var pad = padding[level - 1];
             var overflow = false;
-            PositionTree.Parallel(count, (from, to) =>
+            PositionTree.ForRanges(count, (from, to) =>
             {
                 for (var j = (int)from; j < to; j++)
                 {
