@@ -19,8 +19,8 @@ interface ISxlKeyRegistryV2 {
         external
         view
         returns (uint64 usableFrom, uint64 issueUntil, uint64 redeemUntil, uint64 revokedAt, uint64 issued, uint64 counted);
-    function count(uint256 keyIndex, uint64 tokens, uint64 epochStart, uint64 epochEnd) external;
-    function uncount(uint256 keyIndex, uint64 tokens) external;
+    function countAll(bytes calldata keyCounts, uint64 epochStart, uint64 epochEnd) external returns (uint256 sum);
+    function uncountAll(bytes calldata keyCounts) external;
 }
 
 /// @notice The proofs' verdict: the epoch (and, for a duplicate across epochs, the other epoch) whose

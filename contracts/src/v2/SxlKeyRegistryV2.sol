@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {EpochFormats} from "./EpochFormats.sol";
 import {ISxlKeyRegistryV2, ISxlLedgerV2, ISxlLedgerV2View} from "./ISxlLedgerV2.sol";
 import {PrivateTokenType2} from "../crypto/PrivateTokenType2.sol";
 
@@ -132,24 +133,38 @@ contract SxlKeyRegistryV2 is ISxlKeyRegistryV2, ISxlLedgerV2 {
         emit IssuedAnchored(keyIndex, cumulative, total);
     }
 
-    /// @notice The ledger counts tokens of a post for the epoch [epochStart, epochEnd): the key must be
-    ///         usable in it (usable before it ends, redeemable when it starts, not revoked before it
-    ///         started), and over all standing epochs never more tokens than were issued under it.
-    function count(uint256 keyIndex, uint64 tokens, uint64 epochStart, uint64 epochEnd) external onlyLedger {
-        KeyRecord storage k = _key(keyIndex);
-        KeyRecord memory r = k;
-        if (r.usableFrom >= epochEnd || epochStart >= r.redeemUntil || (r.revokedAt != 0 && epochStart >= r.revokedAt)) {
-            revert KeyNotUsable(keyIndex, epochStart);
+    /// @notice The ledger counts a post's tokens for the epoch [epochStart, epochEnd): `keyCounts` is the packed
+    ///         (keyIndex u16, count u32) list, at most five, strictly increasing by index, no zero count. Each key
+    ///         must be usable in the epoch (usable before it ends, redeemable when it starts, not revoked before it
+    ///         started), and over all standing epochs never counts more tokens than were issued under it.
+    ///         Returns the sum of the counts.
+    function countAll(bytes calldata keyCounts, uint64 epochStart, uint64 epochEnd) external onlyLedger returns (uint256 sum) {
+        uint256 k = keyCounts.length / 6;
+        if (keyCounts.length % 6 != 0 || k > EpochFormats.MAX_KEYS_PER_EPOCH) revert KeyCountsInvalid();
+        uint256 previous;
+        for (uint256 i = 0; i < k; i++) {
+            (uint16 keyIndex, uint32 tokens) = EpochFormats.keyCountAt(keyCounts, i);
+            if (tokens == 0 || (i > 0 && keyIndex <= previous)) revert KeyCountsInvalid();
+            previous = keyIndex;
+            sum += tokens;
+            KeyRecord storage key = _key(keyIndex);
+            KeyRecord memory r = key;
+            if (r.usableFrom >= epochEnd || epochStart >= r.redeemUntil || (r.revokedAt != 0 && epochStart >= r.revokedAt)) {
+                revert KeyNotUsable(keyIndex, epochStart);
+            }
+            uint64 counted = uint64(r.counted) + tokens;
+            if (counted > r.issued) revert CountExceedsIssued(keyIndex, counted, r.issued);
+            key.counted = uint48(counted);
         }
-        uint64 counted = uint64(r.counted) + tokens;
-        if (counted > r.issued) revert CountExceedsIssued(keyIndex, counted, r.issued);
-        k.counted = uint48(counted);
     }
 
-    /// @notice A frozen epoch's counts go back.
-    function uncount(uint256 keyIndex, uint64 tokens) external onlyLedger {
-        KeyRecord storage k = _key(keyIndex);
-        k.counted -= uint48(tokens);
+    /// @notice A frozen epoch's counts go back (the list was checked when it was posted).
+    function uncountAll(bytes calldata keyCounts) external onlyLedger {
+        uint256 k = keyCounts.length / 6;
+        for (uint256 i = 0; i < k; i++) {
+            (uint16 keyIndex, uint32 tokens) = EpochFormats.keyCountAt(keyCounts, i);
+            _keys[keyIndex].counted -= uint48(tokens);
+        }
     }
 
     function keyWindows(uint256 keyIndex)

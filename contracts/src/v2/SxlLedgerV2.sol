@@ -88,6 +88,7 @@ contract SxlLedgerV2 is ISxlLedgerV2, ISxlLedgerV2View, ReentrancyGuardTransient
     address public governance;
     address public issuer;
     address public clearingHouse;
+    uint16 private _postingHouse; // clearingHouse's index, in its slot: a post reads both at once
 
     struct PendingRole {
         address account;
@@ -98,12 +99,13 @@ contract SxlLedgerV2 is ISxlLedgerV2, ISxlLedgerV2View, ReentrancyGuardTransient
     address[] private _houses;
     mapping(address => uint16) private _houseIndex;
     mapping(address => uint256) public bondOf;
-    /// @notice The last epoch each house posted: its bond stays liable until that epoch is final.
-    mapping(address => uint64) public lastPostedBy;
+    /// @notice A former house's bond stays liable until every epoch up to this one is final (set when it is replaced).
+    mapping(address => uint64) public liableThrough;
 
-    // ---------------------------------------------------------------- books (paired slots)
-    uint128 private _unallocated;
-    uint128 private _allocatedUnclaimed;
+    // ---------------------------------------------------------------- books (packed: a post writes one slot)
+    uint96 private _unallocated;
+    uint96 private _allocatedUnclaimed;
+    uint64 private _creditsBacked;
     uint128 private _escrowReceived;
     uint128 private _claimsPaid;
     uint128 private _owedTotal;
@@ -111,7 +113,6 @@ contract SxlLedgerV2 is ISxlLedgerV2, ISxlLedgerV2View, ReentrancyGuardTransient
     uint128 private _bondsHeld;
     uint128 private _depositsHeld;
     uint128 private _bonusPool;
-    uint64 private _creditsBacked;
     uint64 private _creditsFunded;
     uint128 private _slashedIn;
 
@@ -214,9 +215,9 @@ contract SxlLedgerV2 is ISxlLedgerV2, ISxlLedgerV2View, ReentrancyGuardTransient
     function proposeRoleChange(uint8 role, address account) external onlyGovernance {
         if (account == address(0)) revert ZeroAddress();
         if (role > ROLE_CLEARING_HOUSE) revert InvalidParameters("role");
-        uint64 at = uint64(block.timestamp) + roleChangeDelay;
-        pendingRole[role] = PendingRole(account, at);
-        emit RoleChangeProposed(role, account, at);
+        uint64 executableAt = uint64(block.timestamp) + roleChangeDelay;
+        pendingRole[role] = PendingRole(account, executableAt);
+        emit RoleChangeProposed(role, account, executableAt);
     }
 
     /// @notice Anyone executes a proposed change once its delay has passed. A former clearing house
@@ -235,6 +236,7 @@ contract SxlLedgerV2 is ISxlLedgerV2, ISxlLedgerV2View, ReentrancyGuardTransient
             issuer = pending.account;
         } else {
             previous = clearingHouse;
+            liableThrough[previous] = nextEpoch - 1;
             _setHouse(pending.account);
         }
         emit RoleChanged(role, previous, pending.account);
@@ -257,7 +259,7 @@ contract SxlLedgerV2 is ISxlLedgerV2, ISxlLedgerV2View, ReentrancyGuardTransient
         _pull(msg.sender, amount);
         uint256 share = uint256(credits) * vendorPerCredit;
         _escrowReceived += uint128(amount);
-        _unallocated += uint128(amount - share);
+        _unallocated += uint96(amount - share);
         _creditsBacked += credits;
         _creditsFunded += credits;
         _credit(msg.sender, share, "vendor share");
@@ -280,7 +282,7 @@ contract SxlLedgerV2 is ISxlLedgerV2, ISxlLedgerV2View, ReentrancyGuardTransient
         if (amount > bond) revert BondTooSmall(bond, amount);
         if (msg.sender == clearingHouse) {
             if (bond - amount < minBond) revert BondTooSmall(bond - amount, minBond);
-        } else if (finalizedThrough < lastPostedBy[msg.sender]) {
+        } else if (finalizedThrough < liableThrough[msg.sender]) {
             revert BondLocked();
         }
         bondOf[msg.sender] = bond - amount;
@@ -331,12 +333,11 @@ contract SxlLedgerV2 is ISxlLedgerV2, ISxlLedgerV2View, ReentrancyGuardTransient
             postedAt: uint40(block.timestamp),
             postSeq: seq,
             paying: p.n - p.r,
-            poster: _houseIndex[msg.sender],
+            poster: _postingHouse,
             openChallenges: 0,
             round: round,
             state: STATE_POSTED
         });
-        if (epoch > lastPostedBy[msg.sender]) lastPostedBy[msg.sender] = epoch;
         emit EpochPosted(epoch, round, commitment, total, epochRate, p.n, p.r, p.m);
     }
 
@@ -375,24 +376,14 @@ contract SxlLedgerV2 is ISxlLedgerV2, ISxlLedgerV2View, ReentrancyGuardTransient
         if (bonus > operatorRate) bonus = operatorRate;
         epochRate = operatorRate + bonus;
         total = uint256(paying) * (epochRate + feePerCredit);
-        _unallocated -= uint128(total);
-        _allocatedUnclaimed += uint128(total);
+        _unallocated -= uint96(total);
+        _allocatedUnclaimed += uint96(total);
         _creditsBacked -= paying;
         _bonusPool -= uint128(bonus * paying);
     }
 
     function _countKeys(bytes calldata keyCounts, uint32 n, uint64 start, uint64 end) private {
-        uint256 k = keyCounts.length / 6;
-        if (keyCounts.length % 6 != 0 || k > EpochFormats.MAX_KEYS_PER_EPOCH) revert KeyCountsInvalid();
-        uint256 sum;
-        uint256 previous;
-        for (uint256 i = 0; i < k; i++) {
-            (uint16 keyIndex, uint32 count) = EpochFormats.keyCountAt(keyCounts, i);
-            if (count == 0 || (i > 0 && keyIndex <= previous)) revert KeyCountsInvalid();
-            previous = keyIndex;
-            sum += count;
-            SxlKeyRegistryV2(keyRegistry).count(keyIndex, count, start, end);
-        }
+        uint256 sum = SxlKeyRegistryV2(keyRegistry).countAll(keyCounts, start, end);
         if (sum != n) revert CountsDoNotSum(sum, n);
     }
 
@@ -403,7 +394,7 @@ contract SxlLedgerV2 is ISxlLedgerV2, ISxlLedgerV2View, ReentrancyGuardTransient
         lateChargedRound[epoch] = 1;
         uint256 penalty = _slash(clearingHouse, latePenalty);
         _bonusPool += uint128(penalty);
-        _unallocated += uint128(penalty);
+        _unallocated += uint96(penalty);
         emit EpochLate(epoch, clearingHouse, penalty);
     }
 
@@ -426,7 +417,7 @@ contract SxlLedgerV2 is ISxlLedgerV2, ISxlLedgerV2View, ReentrancyGuardTransient
         if (!ok) revert InvalidProof();
         if (p.amount == 0 || p.payee == address(0)) revert NothingToClaim();
         e.unclaimed -= uint96(p.amount);
-        _allocatedUnclaimed -= p.amount;
+        _allocatedUnclaimed -= uint96(p.amount);
         _claimsPaid += p.amount;
         token.safeTransfer(p.payee, p.amount);
         emit Claimed(h.epoch, leafIndex, p.payee, p.amount);
@@ -639,23 +630,18 @@ contract SxlLedgerV2 is ISxlLedgerV2, ISxlLedgerV2View, ReentrancyGuardTransient
         uint256 paying = e.paying;
         e.state = STATE_FROZEN;
         e.unclaimed = 0;
-        _allocatedUnclaimed -= uint128(total);
-        _unallocated += uint128(total);
+        _allocatedUnclaimed -= uint96(total);
+        _unallocated += uint96(total);
         _creditsBacked += uint64(paying);
         _bonusPool += uint128(total - paying * (creditPrice - vendorPerCredit));
-        for (uint256 i = 0; i + 6 <= keyCounts.length; i += 6) {
-            uint16 keyIndex = (uint16(uint8(keyCounts[i])) << 8) | uint8(keyCounts[i + 1]);
-            uint32 count = (uint32(uint8(keyCounts[i + 2])) << 24) | (uint32(uint8(keyCounts[i + 3])) << 16)
-                | (uint32(uint8(keyCounts[i + 4])) << 8) | uint8(keyCounts[i + 5]);
-            SxlKeyRegistryV2(keyRegistry).uncount(keyIndex, count);
-        }
+        SxlKeyRegistryV2(keyRegistry).uncountAll(keyCounts);
         address poster = _houses[e.poster];
         uint256 slashed = _slash(poster, penalty);
         uint256 reward = (slashed * proverRewardBps) / 10_000;
         if (reward > proverRewardCap) reward = proverRewardCap;
         _credit(prover, reward, "prover reward");
         _bonusPool += uint128(slashed - reward);
-        _unallocated += uint128(slashed - reward);
+        _unallocated += uint96(slashed - reward);
         emit EpochFrozen(epoch, e.round, prover, total, slashed);
     }
 
@@ -689,5 +675,6 @@ contract SxlLedgerV2 is ISxlLedgerV2, ISxlLedgerV2View, ReentrancyGuardTransient
             _houseIndex[house] = uint16(_houses.length);
             _houses.push(house);
         }
+        _postingHouse = _houseIndex[house];
     }
 }
