@@ -22,6 +22,7 @@ public static class SxlApp
         root.Subcommands.Add(ClearingCommands.Build());
         root.Subcommands.Add(OperatorCommands.Build());
         root.Subcommands.Add(ClaimCommands.Build());
+        root.Subcommands.Add(WatchCommands.Build());
         root.Subcommands.Add(DevnetCommands.Build());
         return root;
     }

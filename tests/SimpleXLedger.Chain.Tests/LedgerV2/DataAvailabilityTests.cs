@@ -2,6 +2,8 @@ using Nethereum.Contracts;
 using SimpleXLedger.Chain.Contracts.V2;
 using static SimpleXLedger.Chain.Tests.LedgerV2.SettlementV2Tests;
 
+using SimpleXLedger.Testing.LedgerV2;
+
 namespace SimpleXLedger.Chain.Tests.LedgerV2;
 
 /// <summary>

@@ -4,6 +4,8 @@ using SimpleXLedger.Chain.Contracts.V2;
 using SimpleXLedger.Chain.Devnet;
 using static SimpleXLedger.Chain.Tests.LedgerV2.SettlementV2Tests;
 
+using SimpleXLedger.Testing.LedgerV2;
+
 namespace SimpleXLedger.Chain.Tests.LedgerV2;
 
 /// <summary>
@@ -20,8 +22,11 @@ public sealed class FraudProofTests(V2Chain chain, ITestOutputHelper output)
     {
         using var net = await V2Network.CreateAsync(chain);
         var honest = Spends(net, (net.OperatorA.Address, 2));
+        // The worst case for the proof: a well-formed signature (s < n) that is someone else's, so the whole
+        // RSASSA-PSS verification runs before it fails.
         var (forgedNonce, _) = net.MintToken();
-        var forged = honest.Append((net.House.Address, forgedNonce, RandomNumberGenerator.GetBytes(256))).ToList();
+        var (_, otherAuthenticator) = net.MintToken();
+        var forged = honest.Append((net.House.Address, forgedNonce, otherAuthenticator)).ToList();
         var rate = await net.EpochRateAsync(3);
         var (tokens, payouts) = RogueEpochs.Layout(net, forged, rate);
         var rogue = PostedEpoch.Craft(1, 1, tokens, payouts, 0, RogueEpochs.KeyCounts((0, 3)), 3 * net.Net, rate);

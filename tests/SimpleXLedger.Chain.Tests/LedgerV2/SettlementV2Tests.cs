@@ -3,6 +3,8 @@ using SimpleXLedger.Chain.Contracts;
 using SimpleXLedger.Chain.Contracts.V2;
 using SimpleXLedger.Chain.Devnet;
 
+using SimpleXLedger.Testing.LedgerV2;
+
 namespace SimpleXLedger.Chain.Tests.LedgerV2;
 
 /// <summary>
@@ -122,19 +124,7 @@ public sealed class SettlementV2Tests(V2Chain chain, ITestOutputHelper output)
     }
 
     internal static List<(string Payee, byte[] Nonce, byte[] Authenticator)> Spends(V2Network net, params (string Payee, int Count)[] payees)
-    {
-        var list = new List<(string, byte[], byte[])>();
-        foreach (var (payee, count) in payees)
-        {
-            for (var i = 0; i < count; i++)
-            {
-                var (nonce, auth) = net.MintToken();
-                list.Add((payee, nonce, auth));
-            }
-        }
-
-        return list;
-    }
+        => net.Spends(payees);
 
     internal static async Task Reverts(string error, Func<Task> call)
     {

@@ -3,7 +3,7 @@ using System.Numerics;
 using SimpleXLedger.Chain.Contracts.V2;
 using SimpleXLedger.Epochs;
 
-namespace SimpleXLedger.Chain.Tests.LedgerV2;
+namespace SimpleXLedger.Testing.LedgerV2;
 
 /// <summary>
 /// An epoch's data as the contract sees it — token leaves, payout leaves, both trees and the header — whether an
@@ -93,6 +93,34 @@ public sealed class PostedEpoch
     {
         var p = Payout(index);
         return new ClaimV2Function { Header = Header, LeafIndex = (uint)index, Leaf = p.Leaf, SiblingHashes = p.SiblingHashes, SiblingSums = p.SiblingSums };
+    }
+
+    /// <summary>
+    /// Writes this epoch as an <c>sxl-epoch</c> v1 file (docs/ledger-v2.md §5.8) byte by byte, so crafted (rogue)
+    /// epochs can be published as faithfully as honest ones.
+    /// </summary>
+    public void WriteExport(string path, ulong chainId, string ledger)
+    {
+        var header = new EpochHeader(
+            chainId, V2Network.Address(ledger), Header.Epoch, Header.Round, Header.TokenRoot, Header.N, Header.R, Header.PayoutRoot, Header.M,
+            (UInt128)Header.Total, (UInt128)Header.EpochRate, Keccak.Hash(Header.KeyCounts));
+        using var file = File.Create(path);
+        file.Write("SXLE"u8);
+        file.Write([0, 1]);
+        file.Write(header.Encode());
+        file.WriteByte((byte)(Header.KeyCounts.Length / KeyCount.Size));
+        file.Write(Header.KeyCounts);
+        foreach (var leaf in TokenLeaves)
+        {
+            file.Write(leaf);
+        }
+
+        foreach (var leaf in PayoutLeaves)
+        {
+            file.Write(leaf);
+        }
+
+        file.Write(new byte[32 + 8]);
     }
 
     public static UInt128 Amount(byte[] payoutLeaf) => BinaryPrimitives.ReadUInt128BigEndian(payoutLeaf.AsSpan(21, 16));

@@ -8,7 +8,7 @@ using SimpleXLedger.Chain.Services;
 using SimpleXLedger.Epochs;
 using SimpleXLedger.Tokens;
 
-namespace SimpleXLedger.Chain.Tests.LedgerV2;
+namespace SimpleXLedger.Testing.LedgerV2;
 
 /// <summary>
 /// A fresh v2 ledger on the Osaka Anvil with a connection per role, a funded batch, a bonded clearing house and an
@@ -134,6 +134,22 @@ public sealed class V2Network : IDisposable
         return (token[2..34], token[98..354]);
     }
 
+    /// <summary>Real tokens spent at each payee, <c>Count</c> of them per payee.</summary>
+    public List<(string Payee, byte[] Nonce, byte[] Authenticator)> Spends(params (string Payee, int Count)[] payees)
+    {
+        var list = new List<(string, byte[], byte[])>();
+        foreach (var (payee, count) in payees)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var (nonce, auth) = MintToken();
+                list.Add((payee, nonce, auth));
+            }
+        }
+
+        return list;
+    }
+
     public static byte[] Address(string hex) => Convert.FromHexString(hex[2..]);
 
     /// <summary>The rate the contract will compute for a post of <paramref name="paying"/> tokens now.</summary>
@@ -204,15 +220,20 @@ public sealed class V2Network : IDisposable
     public Task<KeyWindowsV2Output> KeyAsync() =>
         Governance.QueryDtoAsync<KeyWindowsV2Function, KeyWindowsV2Output>(Registry, new KeyWindowsV2Function { KeyIndex = 0 });
 
-    /// <summary>The contract's own invariants, and conservation from outside: every unit that came in is accounted for.</summary>
+    /// <summary>The contract's own invariants, and conservation from outside: every unit that came in is accounted for. Throws if not.</summary>
     public async Task AssertBooksAsync()
     {
         var inv = await Governance.QueryDtoAsync<InvariantsFunction, InvariantsOutput>(Ledger, new InvariantsFunction());
-        Assert.True(inv.BooksBalance, "books do not balance");
-        Assert.True(inv.Covered, "the token balance does not cover what the ledger owes");
-        Assert.True(inv.Backed, "unallocated is not net × credits backed + bonus pool");
         var b = await BooksAsync();
-        Assert.Equal(b.Balance, b.OwedTotal + b.AllocatedUnclaimed + b.Unallocated + b.BondsHeld + b.DepositsHeld);
+        var problems = new List<string>();
+        if (!inv.BooksBalance) problems.Add("books do not balance");
+        if (!inv.Covered) problems.Add("the token balance does not cover what the ledger owes");
+        if (!inv.Backed) problems.Add("unallocated is not net × credits backed + bonus pool");
+        if (b.Balance != b.OwedTotal + b.AllocatedUnclaimed + b.Unallocated + b.BondsHeld + b.DepositsHeld) problems.Add("the balance is not exactly what the ledger holds");
+        if (problems.Count > 0)
+        {
+            throw new InvalidOperationException("ledger v2 invariants broken: " + string.Join("; ", problems));
+        }
     }
 
     public void Dispose()

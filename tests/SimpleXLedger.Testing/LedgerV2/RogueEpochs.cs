@@ -1,13 +1,13 @@
 using System.Numerics;
 using SimpleXLedger.Epochs;
 
-namespace SimpleXLedger.Chain.Tests.LedgerV2;
+namespace SimpleXLedger.Testing.LedgerV2;
 
 /// <summary>
 /// Leaf-level crafting for the contract tests: token and payout leaves laid out as an honest close would, so a test
 /// changes exactly the one thing its cheat is about. (The whole-network rogue clearing house lives in tools/.)
 /// </summary>
-internal static class RogueEpochs
+public static class RogueEpochs
 {
     public static byte[] TokenLeafBytes(string payee, byte[] keyId, byte[] nonce, uint ordinal, byte[] authenticator, TokenKind kind = TokenKind.Paid)
         => new TokenLeaf(kind, V2Network.Address(payee), keyId, nonce, ordinal, new byte[32], authenticator).Encode();
@@ -51,7 +51,7 @@ internal static class RogueEpochs
             start += count;
         }
 
-        payouts.Add(PayoutLeafBytes(Chain.Devnet.DevAccounts.FeeRecipient.Address, net.FeePerCredit * start, start, 0));
+        payouts.Add(PayoutLeafBytes(SimpleXLedger.Chain.Devnet.DevAccounts.FeeRecipient.Address, net.FeePerCredit * start, start, 0));
         return (tokens, payouts);
     }
 

@@ -1,6 +1,7 @@
 using SimpleXLedger.Chain.Devnet;
+using Xunit;
 
-namespace SimpleXLedger.Chain.Tests.LedgerV2;
+namespace SimpleXLedger.Testing.LedgerV2;
 
 /// <summary>
 /// One Anvil for the ledger v2 tests, under Osaka with EIP-7825's per-transaction gas cap enforced (the
@@ -22,10 +23,4 @@ public sealed class V2Chain : IAsyncLifetime
             await _node.DisposeAsync();
         }
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class V2ChainCollection : ICollectionFixture<V2Chain>
-{
-    public const string Name = "ledger-v2";
 }
