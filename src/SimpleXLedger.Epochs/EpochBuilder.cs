@@ -17,6 +17,7 @@ public sealed class EpochBuilder
     private readonly RegisteredKey[] _keysByRank;
     private readonly TokenLeafStore _leaves = new();
     private readonly List<byte> _ranks = [];
+    private readonly List<(string Phase, double Seconds)> _phases = [];
     private bool _built;
 
     public EpochBuilder(EpochParameters parameters)
@@ -50,6 +51,9 @@ public sealed class EpochBuilder
     }
 
     public long Count => _leaves.Count;
+
+    /// <summary>Seconds per phase of the last <see cref="Build"/> (for <c>sxl bench epoch</c>).</summary>
+    internal IReadOnlyList<(string Phase, double Seconds)> Phases => _phases;
 
     /// <summary>
     /// One redemption. <paramref name="reference"/> is zero (or empty) for PAID, the replacement request digest for
@@ -98,6 +102,13 @@ public sealed class EpochBuilder
     public EpochData Build()
     {
         ObjectDisposedException.ThrowIf(_built, this);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        void Phase(string name)
+        {
+            _phases.Add((name, watch.Elapsed.TotalSeconds));
+            watch.Restart();
+        }
+
         var n = (int)_leaves.Count;
         var keys = new SortKey[n];
         PositionTree.ForRanges(n, (from, to) =>
@@ -108,7 +119,9 @@ public sealed class EpochBuilder
             }
         });
         keys = ParallelSort.Sort(keys);
+        Phase("sort");
         CheckDuplicates(keys);
+        Phase("duplicates");
         _built = true;
 
         // Linear pass: R, ordinals and counts per key, operator leaves.
@@ -155,8 +168,13 @@ public sealed class EpochBuilder
             throw new EpochFormatException(EpochFormatError.BadKey, $"an epoch counts tokens under at most {KeyCount.MaxPerEpoch} keys, this one {keyCounts.Count}");
         }
 
-        var tokenTree = PositionTree.Build(Tags.TokenNode, HashLeaves(_leaves));
+        Phase("layout");
+        var leafHashes = HashLeaves(_leaves);
+        Phase("leafHashes");
+        var tokenTree = PositionTree.Build(Tags.TokenNode, leafHashes);
+        Phase("tokenTree");
         var payoutTree = SumTree.Build(payouts);
+        Phase("payoutTree");
         if (payoutTree.RootSum != total)
         {
             throw new EpochFormatException(EpochFormatError.Mismatch, "the payout leaves do not add up to the total");

@@ -104,11 +104,17 @@ public static class EpochExport
     /// another format or header version (<see cref="EpochFormatError.BadVersion"/>), a short or overlong file
     /// (<see cref="EpochFormatError.Truncated"/>) and any mismatch (<see cref="EpochFormatError.Mismatch"/>). What the leaves
     /// say (kinds, order, ordinals, tiling, amounts) is the watcher's to check, not the reader's: a file that commits to a
-    /// fraud reads fine, so the fraud can be proven.
+    /// fraud reads fine, so the fraud can be proven. The header's own fields (chain, ledger, epoch, round, R, epochRate) are
+    /// only checkable against the ledger: pass the posted <paramref name="expectedCommitment"/> and the header must hash to it.
     /// </summary>
-    public static EpochExportFile Read(Stream input)
+    public static EpochExportFile Read(Stream input, ReadOnlySpan<byte> expectedCommitment = default)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (!expectedCommitment.IsEmpty && expectedCommitment.Length != 32)
+        {
+            throw new EpochFormatException(EpochFormatError.BadLength, "a commitment is 32 bytes");
+        }
+
         Span<byte> start = stackalloc byte[4 + 2 + EpochHeader.Size + 1];
         ReadExactly(input, start[..4], "the magic");
         if (!start[..4].SequenceEqual(Magic))
@@ -124,6 +130,10 @@ public static class EpochExport
         }
 
         var header = EpochHeader.Decode(start.Slice(6, EpochHeader.Size));
+        if (!expectedCommitment.IsEmpty && !Keccak.Hash(start.Slice(6, EpochHeader.Size)).AsSpan().SequenceEqual(expectedCommitment))
+        {
+            throw new EpochFormatException(EpochFormatError.Mismatch, "the header does not hash to the posted commitment");
+        }
         var keyCountBytes = new byte[start[^1] * KeyCount.Size];
         ReadExactly(input, keyCountBytes, "the key counts");
         var keyCounts = KeyCount.Decode(keyCountBytes);

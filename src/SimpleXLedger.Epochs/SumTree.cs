@@ -123,6 +123,108 @@ public sealed class SumTree
         return proof;
     }
 
+    /// <summary>
+    /// A multiproof for a set of positions (the payout tree's DA answer): the same walk as
+    /// <see cref="PositionTree.Multiproof"/>, over (hash, sum) pairs — each entry the hash and sum of a sibling the
+    /// verifier cannot compute, level by level from the leaves up, by increasing node index within a level.
+    /// </summary>
+    public SumProofStep[] Multiproof(IReadOnlyList<long> positions)
+    {
+        PositionTree.CheckPositions(positions, LeafCount);
+        var proof = new List<SumProofStep>();
+        var known = positions.ToList();
+        for (var level = 0; level < Depth; level++)
+        {
+            var parents = new List<long>(known.Count);
+            for (var i = 0; i < known.Count; i++)
+            {
+                var index = known[i];
+                if ((index & 1) == 0 && i + 1 < known.Count && known[i + 1] == index + 1)
+                {
+                    i++;
+                }
+                else
+                {
+                    var sibling = (int)(index ^ 1);
+                    proof.Add(sibling < _sums[level].Length
+                        ? new SumProofStep(_hashes[level].AsSpan(sibling * 32, 32).ToArray(), _sums[level][sibling])
+                        : new SumProofStep((byte[])_padding[level].Clone(), UInt128.Zero));
+                }
+
+                parents.Add(index >> 1);
+            }
+
+            known = parents;
+        }
+
+        return [.. proof];
+    }
+
+    public static bool VerifyMultiproof(ReadOnlySpan<byte> rootHash, UInt128 rootSum, long leafCount, IReadOnlyList<long> positions, IReadOnlyList<byte[]> leafHashes, IReadOnlyList<UInt128> leafSums, IReadOnlyList<SumProofStep> proof)
+    {
+        ArgumentNullException.ThrowIfNull(positions);
+        ArgumentNullException.ThrowIfNull(leafHashes);
+        ArgumentNullException.ThrowIfNull(leafSums);
+        ArgumentNullException.ThrowIfNull(proof);
+        if (rootHash.Length != 32 || leafCount < 1 || leafCount > uint.MaxValue || positions.Count == 0 || positions.Count != leafHashes.Count || positions.Count != leafSums.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < positions.Count; i++)
+        {
+            if (positions[i] < 0 || positions[i] >= leafCount || (i > 0 && positions[i] <= positions[i - 1]) || leafHashes[i] is not { Length: 32 })
+            {
+                return false;
+            }
+        }
+
+        var indices = positions.ToList();
+        var nodes = leafHashes.Select((h, i) => ((byte[])h.Clone(), leafSums[i])).ToList();
+        var used = 0;
+        for (var level = 0; level < PositionTree.DepthOf(leafCount); level++)
+        {
+            var nextIndices = new List<long>(indices.Count);
+            var nextNodes = new List<(byte[] Hash, UInt128 Sum)>(indices.Count);
+            for (var i = 0; i < indices.Count; i++)
+            {
+                var index = indices[i];
+                (byte[] Hash, UInt128 Sum) left, right;
+                if ((index & 1) == 0 && i + 1 < indices.Count && indices[i + 1] == index + 1)
+                {
+                    (left, right) = (nodes[i], nodes[i + 1]);
+                    i++;
+                }
+                else
+                {
+                    if (used >= proof.Count || proof[used]?.SiblingHash is not { Length: 32 })
+                    {
+                        return false;
+                    }
+
+                    var step = proof[used++];
+                    (left, right) = (index & 1) == 0 ? (nodes[i], (step.SiblingHash, step.SiblingSum)) : ((step.SiblingHash, step.SiblingSum), nodes[i]);
+                }
+
+                var sum = left.Sum + right.Sum;
+                if (sum < left.Sum)
+                {
+                    return false;
+                }
+
+                var parent = new byte[32];
+                HashNode(left.Hash, left.Sum, right.Hash, right.Sum, parent);
+                nextIndices.Add(index >> 1);
+                nextNodes.Add((parent, sum));
+            }
+
+            indices = nextIndices;
+            nodes = nextNodes;
+        }
+
+        return used == proof.Count && nodes.Count == 1 && nodes[0].Item2 == rootSum && nodes[0].Item1.AsSpan().SequenceEqual(rootHash);
+    }
+
     /// <summary>True when the leaf with this hash and sum at <paramref name="position"/> leads to (rootHash, rootSum).</summary>
     public static bool Verify(ReadOnlySpan<byte> rootHash, UInt128 rootSum, long leafCount, long position, ReadOnlySpan<byte> leafHash, UInt128 leafSum, IReadOnlyList<SumProofStep> proof)
     {

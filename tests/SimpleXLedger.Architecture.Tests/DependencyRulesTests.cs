@@ -13,6 +13,7 @@ public sealed class DependencyRulesTests
         "src/SimpleXLedger.Net",
         "src/SimpleXLedger.Merkle",
         "src/SimpleXLedger.Cards",
+        "src/SimpleXLedger.Epochs",
         "src/SimpleXLedger.Protos",
         "src/SimpleXLedger.Wallet",
         "src/SimpleXLedger.Clearing.Client",
@@ -44,6 +45,7 @@ public sealed class DependencyRulesTests
 
     [Theory]
     [InlineData("src/SimpleXLedger.Cards")]
+    [InlineData("src/SimpleXLedger.Epochs")]
     [InlineData("src/SimpleXLedger.Merkle")]
     [InlineData("src/SimpleXLedger.Net")]
     [InlineData("src/SimpleXLedger.Protos")]
@@ -62,6 +64,15 @@ public sealed class DependencyRulesTests
         var closure = ProjectClosure.Of("src/SimpleXLedger.Tokens");
         Assert.Empty(closure.Projects);
         Assert.DoesNotContain(closure.Packages, p => !p.StartsWith("Microsoft.CodeAnalysis", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_epoch_library_needs_nothing_but_bouncycastles_keccak()
+    {
+        // The clearing house, sxl watch and the contract tests share it: no project, no Nethereum, no gRPC, no EF.
+        var closure = ProjectClosure.Of("src/SimpleXLedger.Epochs");
+        Assert.Empty(closure.Projects);
+        Assert.Equal(["BouncyCastle.Cryptography"], closure.Packages.Where(p => !p.StartsWith("Microsoft.CodeAnalysis", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -186,6 +186,29 @@ public sealed class TreeTests
             .ToProperty();
     }
 
+    [Property(MaxTest = 80)]
+    public Property A_sum_multiproof_proves_hashes_and_sums_of_any_set_of_payout_positions(PositiveInt size, int seed, ulong pick)
+    {
+        var m = 1 + (size.Get % 40);
+        var (leaves, tree) = SumTreeOf(seed, m);
+        var positions = Enumerable.Range(0, m).Where(i => ((pick >> (i % 64)) & 1) == 1 || i == (int)(pick % (ulong)m)).Select(i => (long)i).Take(16).ToList();
+        var hashes = positions.Select(p => leaves[p].Hash()).ToList();
+        var sums = positions.Select(p => leaves[p].Amount).ToList();
+        var proof = tree.Multiproof(positions);
+        var ok = SumTree.VerifyMultiproof(tree.RootHash, tree.RootSum, m, positions, hashes, sums, proof);
+        ok &= !SumTree.VerifyMultiproof(tree.RootHash, tree.RootSum + 1, m, positions, hashes, sums, proof);
+        var lowered = sums.Select((s, i) => i == 0 ? s + 1 : s).ToList();
+        ok &= !SumTree.VerifyMultiproof(tree.RootHash, tree.RootSum + 1, m, positions, hashes, lowered, proof);
+        if (proof.Length > 0)
+        {
+            var moved = proof.Select((s, i) => i == 0 ? s with { SiblingSum = s.SiblingSum + 1 } : s).ToArray();
+            ok &= !SumTree.VerifyMultiproof(tree.RootHash, tree.RootSum + 1, m, positions, hashes, sums, moved);
+            ok &= !SumTree.VerifyMultiproof(tree.RootHash, tree.RootSum, m, positions, hashes, sums, proof[..^1]);
+        }
+
+        return ok.Label($"m = {m}, positions {string.Join(",", positions)}");
+    }
+
     [Fact]
     public void A_sum_tree_node_hashes_both_sums_and_padding_is_zero_hash_with_sum_zero()
     {

@@ -13,6 +13,7 @@ internal static class BenchCommands
         bench.Subcommands.Add(IssuanceBench.Build());
         bench.Subcommands.Add(ClearingBench.Build());
         bench.Subcommands.Add(SettlementBench.Build());
+        bench.Subcommands.Add(EpochBench.Build());
         bench.Subcommands.Add(TokensBench.Build());
         bench.Subcommands.Add(TurnBench.Build());
         return bench;
