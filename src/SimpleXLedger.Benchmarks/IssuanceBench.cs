@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Google.Protobuf;
 using Grpc.Net.Client;
 using SimpleXLedger.Net;
@@ -20,7 +19,7 @@ namespace SimpleXLedger.Benchmarks;
 /// gRPC over TLS on loopback, card debits committed to SQLite with full sync), fed by clients in this process
 /// that send pre-blinded batches of 100. Baseline in the same run: <c>openssl speed -multi &lt;cores&gt; rsa2048</c>.
 /// </summary>
-public static partial class IssuanceBench
+public static class IssuanceBench
 {
     private const string IssuerName = "bench.issuer.local";
 
@@ -143,7 +142,7 @@ public static partial class IssuanceBench
                         tokens += n;
                         issuerCpu += cpu;
                         var childrenBefore = ReapedChildrenCpu();
-                        opensslSigns += await OpensslSignPerSecondAsync(half, cores, cancellationToken) * half;
+                        opensslSigns += (await OpensslSpeed.Rsa2048Async(half, cores, cancellationToken)).SignPerSecond * half;
                         opensslCpu += ReapedChildrenCpu() - childrenBefore;
                     }
 
@@ -242,32 +241,6 @@ public static partial class IssuanceBench
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
-    /// <summary>Runs <c>openssl speed</c> and reads the sign/s of its "rsa 2048 bits" summary line.</summary>
-    private static async Task<double> OpensslSignPerSecondAsync(int seconds, int cores, CancellationToken cancellationToken)
-    {
-        var info = new ProcessStartInfo("openssl") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "speed", "-seconds", seconds.ToString(CultureInfo.InvariantCulture), "-multi", cores.ToString(CultureInfo.InvariantCulture), "rsa2048" })
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(info) ?? throw new BenchException("cannot start openssl");
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        _ = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        return ParseOpensslSignPerSecond(await stdout) ?? throw new BenchException("no 'rsa 2048 bits' line in openssl speed's output");
-    }
-
-    /// <summary>"rsa 2048 bits 0.000653s 0.000012s   1532.0  80069.0" → 1532.0.</summary>
-    internal static double? ParseOpensslSignPerSecond(string output)
-    {
-        var match = OpensslLine().Match(output);
-        return match.Success ? double.Parse(match.Groups["sign"].Value, CultureInfo.InvariantCulture) : null;
-    }
-
-    [GeneratedRegex(@"^rsa\s+2048 bits\s+\S+s\s+\S+s\s+(?<sign>[0-9.]+)\s+[0-9.]+\s*$", RegexOptions.Multiline)]
-    private static partial Regex OpensslLine();
-
     private static async Task<string> RunSxlAsync(string[] arguments, CancellationToken cancellationToken)
     {
         using var process = StartSxl(arguments);
@@ -349,6 +322,4 @@ public static partial class IssuanceBench
         listener.Start();
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
-
-    private sealed class BenchException(string message) : Exception(message);
 }

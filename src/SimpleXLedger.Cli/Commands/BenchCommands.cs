@@ -14,6 +14,7 @@ internal static class BenchCommands
         bench.Subcommands.Add(ClearingBench.Build());
         bench.Subcommands.Add(SettlementBench.Build());
         bench.Subcommands.Add(EpochBench.Build());
+        bench.Subcommands.Add(WatchBench.Build());
         bench.Subcommands.Add(TokensBench.Build());
         bench.Subcommands.Add(TurnBench.Build());
         return bench;
