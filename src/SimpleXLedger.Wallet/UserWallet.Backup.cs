@@ -74,14 +74,15 @@ public sealed partial class UserWallet
             foreach (var token in backup.Tokens.Values)
             {
                 var hex = Convert.ToHexString(token.Token);
-                if (held.Contains(hex) || s.Spent.Contains(s.SpentFingerprint(token.Token)))
+                if (held.Contains(hex) || s.Spent.Contains(WalletState.SpentMark(token)))
                 {
                     tokensSkipped++;
                     continue;
                 }
 
                 held.Add(hex);
-                c.Put(token with { Id = WalletChanges.NewId(), ReservedFor = null, AddedAt = now });
+                // Its own id kept: the id is what marks it spent later, here and in any other restore of this backup.
+                c.Put(token with { Id = s.Tokens.ContainsKey(token.Id) ? WalletChanges.NewId() : token.Id, ReservedFor = null, AddedAt = now });
                 tokensAdded++;
             }
 

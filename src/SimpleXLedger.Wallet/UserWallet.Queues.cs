@@ -103,7 +103,7 @@ public sealed partial class UserWallet
                 if (paidWith is not null && s.Tokens.TryGetValue(paidWith, out var token))
                 {
                     c.Delete<TokenRecord>(paidWith);
-                    c.MarkSpent(s.SpentFingerprint(token.Token));
+                    c.MarkSpent(WalletState.SpentMark(token));
                     settings = settings with { TokensSpent = settings.TokensSpent + 1 };
                 }
 
@@ -355,7 +355,7 @@ public sealed partial class UserWallet
         if (failure is RelayException { Code: ErrorCode.PaymentRefused } refused && IsAlreadySpent(refused))
         {
             c.Delete<TokenRecord>(token.Id);
-            c.MarkSpent(s.SpentFingerprint(token.Token));
+            c.MarkSpent(WalletState.SpentMark(token));
             c.Put(s.Settings with { TokensLost = s.Settings.TokensLost + 1 });
         }
         else if (shown)
@@ -372,7 +372,7 @@ public sealed partial class UserWallet
     internal static void Drop(WalletState s, WalletChanges c, TokenRecord token)
     {
         c.Delete<TokenRecord>(token.Id);
-        c.MarkSpent(s.SpentFingerprint(token.Token));
+        c.MarkSpent(WalletState.SpentMark(token));
         c.Put(s.Settings with { TokensDropped = s.Settings.TokensDropped + 1 });
     }
 

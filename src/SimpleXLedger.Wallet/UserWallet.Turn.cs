@@ -30,7 +30,7 @@ public sealed partial class UserWallet
                 if (s.Tokens.TryGetValue(tokenId, out var record))
                 {
                     c.Delete<TokenRecord>(tokenId);
-                    c.MarkSpent(s.SpentFingerprint(record.Token));
+                    c.MarkSpent(WalletState.SpentMark(record));
                     c.Put(s.Settings with { TokensSpent = s.Settings.TokensSpent + 1 });
                 }
             });
@@ -51,7 +51,7 @@ public sealed partial class UserWallet
                 if (spent)
                 {
                     c.Delete<TokenRecord>(tokenId);
-                    c.MarkSpent(s.SpentFingerprint(record.Token));
+                    c.MarkSpent(WalletState.SpentMark(record));
                     c.Put(s.Settings with { TokensLost = s.Settings.TokensLost + 1 });
                 }
                 else if (!keep)

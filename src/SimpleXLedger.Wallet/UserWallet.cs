@@ -196,7 +196,7 @@ public sealed partial class UserWallet : IAsyncDisposable, IDisposable
             foreach (var t in taken)
             {
                 c.Delete<TokenRecord>(t.Id);
-                c.MarkSpent(s.SpentFingerprint(t.Token));
+                c.MarkSpent(WalletState.SpentMark(t));
             }
 
             c.Put(s.Settings with { TokensWithdrawn = s.Settings.TokensWithdrawn + taken.Count });

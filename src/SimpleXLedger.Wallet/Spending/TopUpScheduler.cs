@@ -351,7 +351,7 @@ public sealed class TopUpScheduler
     private void Settle(string topUpId, string queueId, TokenRecord token, Balance? balance, bool lost) => _wallet.Mutate((s, c) =>
     {
         c.Delete<TokenRecord>(token.Id);
-        c.MarkSpent(s.SpentFingerprint(token.Token));
+        c.MarkSpent(WalletState.SpentMark(token));
         c.Put(lost
             ? s.Settings with { TokensLost = s.Settings.TokensLost + 1 }
             : s.Settings with { TokensSpent = s.Settings.TokensSpent + 1 });

@@ -212,7 +212,7 @@ internal sealed record SettingsRecord : IWalletRecord
 
     public string Id { get; init; } = SingletonId;
 
-    /// <summary>Keys the spent-token fingerprints (secret, random per wallet).</summary>
+    /// <summary>Unused since spent tokens are marked by their record ids (WalletState.SpentMark); still written so files stay readable by earlier builds.</summary>
     public required byte[] FingerprintKey { get; init; }
 
     /// <summary>The issuer name this wallet redeemed under first (pinned: a change is refused).</summary>

@@ -85,14 +85,13 @@ internal sealed class WalletState
         }
     }
 
-    /// <summary>The keyed fingerprint of a spent token (16 bytes of HMAC-SHA256 over its nonce and key id).</summary>
-    public string SpentFingerprint(ReadOnlySpan<byte> token)
-    {
-        return Convert.ToHexStringLower(HMACSHA256.HashData(Settings.FingerprintKey, FingerprintInput(token))[..16]);
-    }
-
-    private static byte[] FingerprintInput(ReadOnlySpan<byte> token) =>
-        SimpleXLedger.Tokens.Token.TryParse(token, out var t, out _) ? [.. t.Nonce, .. t.TokenKeyId] : token.ToArray();
+    /// <summary>
+    /// What the wallet remembers of a token that left it (spent, lost or withdrawn), so a restored backup cannot bring
+    /// it back: the token record's own random id, nothing computed from the token. Ledger v2 publishes every spent
+    /// token with its payee; a mark derived from the nonce (even keyed) would let whoever seizes the wallet file find
+    /// which operators it paid.
+    /// </summary>
+    public static string SpentMark(TokenRecord token) => token.Id;
 
     private static void Set<T>(Dictionary<string, T> map, string id, T? record)
         where T : class

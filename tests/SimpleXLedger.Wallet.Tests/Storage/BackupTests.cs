@@ -62,6 +62,30 @@ public sealed class BackupTests(NetworkFixture network) : IDisposable
     }
 
     [Fact]
+    public async Task A_seized_wallet_remembers_its_spent_tokens_only_by_random_ids_never_by_anything_of_the_token()
+    {
+        var clock = TestWallets.Clock();
+        await using var wallet = TestWallets.Create(_dir.File("w.sxlw"), TestWallets.Careful(clock));
+        using var issuer = network.IssuerSession();
+        await wallet.RedeemCardAsync((await network.Issuer.CreateCardsAsync(100))[0], issuer);
+        var before = wallet.Read(s => s.Tokens.Values.ToDictionary(t => t.Id, t => t.Token));
+        await wallet.CreateQueueAsync(network.Relay.Address, "inbox");
+        clock.Advance(TimeSpan.FromMinutes(5));
+        await wallet.TopUps.RunDueAsync();
+
+        // Ledger v2 publishes each spent token's nonce and payee: nothing the wallet keeps may be computed from them.
+        var (marks, held) = wallet.Read(s => (s.Spent.ToList(), s.Tokens.Keys.ToHashSet()));
+        var left = before.Keys.Where(id => !held.Contains(id)).ToHashSet();
+        Assert.Equal(11, wallet.GetBalance().TokensSpent);
+        Assert.Equal(left.Order(), marks.Order());
+        foreach (var mark in marks)
+        {
+            var token = SimpleXLedger.Tokens.Token.Parse(before[mark]);
+            Assert.DoesNotContain(Convert.ToHexStringLower(token.Nonce), mark, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Withdrawn_tokens_leave_the_wallet_spend_by_hand_and_never_come_back()
     {
         var backup = _dir.File("backup.sxlw");
