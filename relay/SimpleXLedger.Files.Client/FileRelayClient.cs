@@ -110,15 +110,23 @@ public sealed class FileRelayClient : IDisposable
         await CallAsync(async () =>
         {
             using var call = Grpc.Upload(deadline: Deadline(300), cancellationToken: cancellationToken);
-            await call.RequestStream.WriteAsync(new UploadPart { Put = put }, cancellationToken);
-            for (var offset = 0; offset < chunk.Length; offset += FilesProtocol.PartBytes)
+            try
             {
-                var part = chunk.Slice(offset, Math.Min(FilesProtocol.PartBytes, chunk.Length - offset));
-                await call.RequestStream.WriteAsync(new UploadPart { Data = UnsafeByteOperations.UnsafeWrap(part) }, cancellationToken);
-                progress?.Report(part.Length);
+                await call.RequestStream.WriteAsync(new UploadPart { Put = put }, cancellationToken);
+                for (var offset = 0; offset < chunk.Length; offset += FilesProtocol.PartBytes)
+                {
+                    var part = chunk.Slice(offset, Math.Min(FilesProtocol.PartBytes, chunk.Length - offset));
+                    await call.RequestStream.WriteAsync(new UploadPart { Data = UnsafeByteOperations.UnsafeWrap(part) }, cancellationToken);
+                    progress?.Report(part.Length);
+                }
+
+                await call.RequestStream.CompleteAsync();
+            }
+            catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                // The relay answered before it read everything (a refusal): its answer is the call's response.
             }
 
-            await call.RequestStream.CompleteAsync();
             return await call.ResponseAsync;
         });
     }

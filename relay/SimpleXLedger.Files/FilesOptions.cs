@@ -74,6 +74,11 @@ public sealed record FilesOptions
             return "prices must not be negative";
         }
 
+        if (SweepInterval < TimeSpan.FromSeconds(1) || SweepInterval > TimeSpan.FromDays(30))
+        {
+            return "the sweep interval must be between one second and 30 days";
+        }
+
         if (UploadPassword is { Length: 0 })
         {
             return "--upload-password must not be empty";
