@@ -15,6 +15,7 @@ internal static class BenchCommands
         bench.Subcommands.Add(SettlementBench.Build());
         bench.Subcommands.Add(TokensBench.Build());
         bench.Subcommands.Add(TurnBench.Build());
+        bench.Subcommands.Add(FilesBench.Build());
         return bench;
     }
 }
