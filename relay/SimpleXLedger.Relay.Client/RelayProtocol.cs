@@ -40,14 +40,21 @@ public static class RelayProtocol
         return new Transmission { Command = UnsafeByteOperations.UnsafeWrap(bytes), Signature = UnsafeByteOperations.UnsafeWrap(signature) };
     }
 
-    public static byte[] SignBytes(ReadOnlySpan<byte> commandBytes, Key key, ReadOnlySpan<byte> sessionNonce)
+    public static byte[] SignBytes(ReadOnlySpan<byte> commandBytes, Key key, ReadOnlySpan<byte> sessionNonce) =>
+        SignBytes(SignatureContext, commandBytes, key, sessionNonce);
+
+    /// <summary>
+    /// Signs <c>context ‖ nonce ‖ command bytes</c>: the binding every service with per-connection sessions uses
+    /// (the message relay with <c>"sxl-relay/1\0"</c>, the file relay with its own context).
+    /// </summary>
+    public static byte[] SignBytes(ReadOnlySpan<byte> context, ReadOnlySpan<byte> commandBytes, Key key, ReadOnlySpan<byte> sessionNonce)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var length = SignatureContext.Length + sessionNonce.Length + commandBytes.Length;
+        var length = context.Length + sessionNonce.Length + commandBytes.Length;
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            var signed = Compose(buffer, commandBytes, sessionNonce);
+            var signed = Compose(buffer, context, commandBytes, sessionNonce);
             return Ed25519.Sign(key, signed);
         }
         finally
@@ -57,7 +64,11 @@ public static class RelayProtocol
     }
 
     /// <summary>Verifies a transmission's signature; false for a missing or malformed signature.</summary>
-    public static bool Verify(PublicKey key, ReadOnlySpan<byte> commandBytes, ReadOnlySpan<byte> signature, ReadOnlySpan<byte> sessionNonce)
+    public static bool Verify(PublicKey key, ReadOnlySpan<byte> commandBytes, ReadOnlySpan<byte> signature, ReadOnlySpan<byte> sessionNonce) =>
+        Verify(SignatureContext, key, commandBytes, signature, sessionNonce);
+
+    /// <summary>Verifies a signature made by <see cref="SignBytes(ReadOnlySpan{byte}, ReadOnlySpan{byte}, Key, ReadOnlySpan{byte})"/> under <paramref name="context"/>.</summary>
+    public static bool Verify(ReadOnlySpan<byte> context, PublicKey key, ReadOnlySpan<byte> commandBytes, ReadOnlySpan<byte> signature, ReadOnlySpan<byte> sessionNonce)
     {
         ArgumentNullException.ThrowIfNull(key);
         if (signature.Length != SignatureLength || sessionNonce.Length != SessionNonceLength)
@@ -65,11 +76,11 @@ public static class RelayProtocol
             return false;
         }
 
-        var length = SignatureContext.Length + sessionNonce.Length + commandBytes.Length;
+        var length = context.Length + sessionNonce.Length + commandBytes.Length;
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            return Ed25519.Verify(key, Compose(buffer, commandBytes, sessionNonce), signature);
+            return Ed25519.Verify(key, Compose(buffer, context, commandBytes, sessionNonce), signature);
         }
         finally
         {
@@ -77,13 +88,13 @@ public static class RelayProtocol
         }
     }
 
-    private static ReadOnlySpan<byte> Compose(byte[] buffer, ReadOnlySpan<byte> commandBytes, ReadOnlySpan<byte> sessionNonce)
+    private static ReadOnlySpan<byte> Compose(byte[] buffer, ReadOnlySpan<byte> context, ReadOnlySpan<byte> commandBytes, ReadOnlySpan<byte> sessionNonce)
     {
         var span = buffer.AsSpan();
-        SignatureContext.CopyTo(span);
-        sessionNonce.CopyTo(span[SignatureContext.Length..]);
-        commandBytes.CopyTo(span[(SignatureContext.Length + sessionNonce.Length)..]);
-        return span[..(SignatureContext.Length + sessionNonce.Length + commandBytes.Length)];
+        context.CopyTo(span);
+        sessionNonce.CopyTo(span[context.Length..]);
+        commandBytes.CopyTo(span[(context.Length + sessionNonce.Length)..]);
+        return span[..(context.Length + sessionNonce.Length + commandBytes.Length)];
     }
 
     /// <summary>A fresh Ed25519 key that can be saved (queue files keep the recipient's key).</summary>

@@ -14,6 +14,7 @@ public static class SxlApp
         root.Subcommands.Add(BenchCommands.Build());
         root.Subcommands.Add(RelayCommands.Build());
         root.Subcommands.Add(TurnCommands.Build());
+        root.Subcommands.Add(FilesCommands.Build());
         root.Subcommands.Add(QueueCommands.Build());
         root.Subcommands.Add(VendorCommands.Build());
         root.Subcommands.Add(IssuerCommands.Build());

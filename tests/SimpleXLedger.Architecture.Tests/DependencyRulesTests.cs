@@ -20,12 +20,14 @@ public sealed class DependencyRulesTests
         "relay/SimpleXLedger.Relay.Client",
         "relay/SimpleXLedger.Relay.Metering",
         "relay/SimpleXLedger.Turn.Client",
+        "relay/SimpleXLedger.Files.Client",
     };
 
     private static readonly string[] ServerProjects =
     [
         "SimpleXLedger.Hosting", "SimpleXLedger.Issuer", "SimpleXLedger.Clearing", "SimpleXLedger.Relay",
         "SimpleXLedger.Cli", "SimpleXLedger.Devnet", "SimpleXLedger.Operator", "SimpleXLedger.Turn",
+        "SimpleXLedger.Files",
     ];
 
     private static readonly string[] ServerPackagePrefixes =
@@ -51,6 +53,7 @@ public sealed class DependencyRulesTests
     [InlineData("src/SimpleXLedger.Protos")]
     [InlineData("src/SimpleXLedger.Clearing.Client")]
     [InlineData("relay/SimpleXLedger.Relay.Client")]
+    [InlineData("relay/SimpleXLedger.Files.Client")]
     public void These_build_without_the_chain(string folder)
     {
         var closure = ProjectClosure.Of(folder);

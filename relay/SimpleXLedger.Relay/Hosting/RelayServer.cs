@@ -83,17 +83,7 @@ public sealed class RelayServer : IAsyncDisposable
                 {
                     listen.Protocols = HttpProtocols.Http2;
                     // Forget a connection's session nonce when the connection closes.
-                    listen.Use(next => async connection =>
-                    {
-                        try
-                        {
-                            await next(connection);
-                        }
-                        finally
-                        {
-                            sessions.Close(connection.ConnectionId);
-                        }
-                    });
+                    sessions.ForgetOnClose(listen);
                     listen.UseHttps(certificate);
                 });
             });

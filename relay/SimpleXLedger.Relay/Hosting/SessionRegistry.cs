@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using SimpleXLedger.Relay.Client;
 
 namespace SimpleXLedger.Relay.Hosting;
@@ -7,9 +8,9 @@ namespace SimpleXLedger.Relay.Hosting;
 /// <summary>
 /// Session nonces, one per HTTP/2 connection (by Kestrel's connection id): handed out by Hello,
 /// covered by every signature on that connection, forgotten when the connection closes. A
-/// transmission captured on one connection fails verification on any other.
+/// transmission captured on one connection fails verification on any other. Shared with the file relay.
 /// </summary>
-internal sealed class SessionRegistry
+public sealed class SessionRegistry
 {
     private readonly ConcurrentDictionary<string, byte[]> _nonces = new(StringComparer.Ordinal);
 
@@ -21,4 +22,21 @@ internal sealed class SessionRegistry
     public byte[]? Find(string connectionId) => _nonces.TryGetValue(connectionId, out var nonce) ? nonce : null;
 
     public void Close(string connectionId) => _nonces.TryRemove(connectionId, out _);
+
+    /// <summary>Forgets a connection's session nonce when the connection closes (call before <c>UseHttps</c>).</summary>
+    public void ForgetOnClose(ListenOptions listen)
+    {
+        ArgumentNullException.ThrowIfNull(listen);
+        listen.Use(next => async connection =>
+        {
+            try
+            {
+                await next(connection);
+            }
+            finally
+            {
+                Close(connection.ConnectionId);
+            }
+        });
+    }
 }

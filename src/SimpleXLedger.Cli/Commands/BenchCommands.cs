@@ -17,6 +17,7 @@ internal static class BenchCommands
         bench.Subcommands.Add(WatchBench.Build());
         bench.Subcommands.Add(TokensBench.Build());
         bench.Subcommands.Add(TurnBench.Build());
+        bench.Subcommands.Add(FilesBench.Build());
         return bench;
     }
 }

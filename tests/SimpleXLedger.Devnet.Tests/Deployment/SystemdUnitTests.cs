@@ -24,6 +24,7 @@ public sealed class SystemdUnitTests : IDisposable
         // The relay is a template unit: verified as an instance.
         { "sxl-relay@.service", "sxl-relay@main.service" },
         { "sxl-turn.service", "sxl-turn.service" },
+        { "sxl-files.service", "sxl-files.service" },
         { "sxl-operator-watch@.service", "sxl-operator-watch@main.service" },
     };
 
