@@ -311,5 +311,9 @@ public sealed class EpochBuilder
         }
     }
 
-    private readonly record struct TokenId(byte Rank, ulong N0, ulong N1, ulong N2, ulong N3);
+    /// <summary>(key, nonce); hashed with <see cref="HashCode"/>'s per-process seed, so wallets cannot choose nonces that collide.</summary>
+    private readonly record struct TokenId(byte Rank, ulong N0, ulong N1, ulong N2, ulong N3)
+    {
+        public override int GetHashCode() => HashCode.Combine(N0, N1, N2, N3, Rank);
+    }
 }
