@@ -99,7 +99,26 @@ public sealed class EpochBuilder
     /// when a (keyId, nonce) appears twice, (<see cref="EpochFormatError.BadKey"/>) when more than five keys are used, and
     /// (<see cref="EpochFormatError.Overflow"/>) when an amount does not fit uint128.
     /// </summary>
-    public EpochData Build()
+    public EpochData Build() => Build(null);
+
+    /// <summary>
+    /// <see cref="Build"/>, writing the <c>sxl-epoch</c> export (trailer zero, for <see cref="EpochExport.WriteTrailer"/>)
+    /// to <paramref name="export"/> from its current position while the trees are hashed: everything but the header is
+    /// known once the entries are laid out, so the disk and the hashing overlap; the header goes in last. The stream must be
+    /// writable and seekable. On an error nothing more is written, and what was is not a valid export.
+    /// </summary>
+    public EpochData BuildAndExport(Stream export)
+    {
+        ArgumentNullException.ThrowIfNull(export);
+        if (!export.CanWrite || !export.CanSeek)
+        {
+            throw new EpochFormatException(EpochFormatError.BadParameter, "the export stream is writable and seekable");
+        }
+
+        return Build(export);
+    }
+
+    private EpochData Build(Stream? export)
     {
         ObjectDisposedException.ThrowIf(_built, this);
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -169,23 +188,45 @@ public sealed class EpochBuilder
         }
 
         Phase("layout");
-        var leafHashes = HashLeaves(_leaves);
-        Phase("leafHashes");
-        var tokenTree = PositionTree.Build(Tags.TokenNode, leafHashes);
-        Phase("tokenTree");
-        var payoutTree = SumTree.Build(payouts);
-        Phase("payoutTree");
-        if (payoutTree.RootSum != total)
+        var start = export?.Position ?? 0;
+        var writing = export is null
+            ? null
+            : Task.Factory.StartNew(() => EpochExport.WriteAll(export, new byte[EpochHeader.Size], keyCounts, _leaves, payouts, new byte[32], 0), TaskCreationOptions.LongRunning);
+        try
         {
-            throw new EpochFormatException(EpochFormatError.Mismatch, "the payout leaves do not add up to the total");
-        }
+            var leafHashes = HashLeaves(_leaves);
+            Phase("leafHashes");
+            var tokenTree = PositionTree.Build(Tags.TokenNode, leafHashes);
+            Phase("tokenTree");
+            var payoutTree = SumTree.Build(payouts);
+            Phase("payoutTree");
+            if (payoutTree.RootSum != total)
+            {
+                throw new EpochFormatException(EpochFormatError.Mismatch, "the payout leaves do not add up to the total");
+            }
 
-        var header = new EpochHeader(
-            p.ChainId, p.Ledger, p.Epoch, p.Round,
-            tokenTree.Root, (uint)n, (uint)nonPaying,
-            payoutTree.RootHash, (uint)payouts.Count,
-            total, p.EpochRate, KeyCount.Hash(keyCounts));
-        return new EpochData(header, keyCounts, _leaves, payouts, tokenTree, payoutTree);
+            var header = new EpochHeader(
+                p.ChainId, p.Ledger, p.Epoch, p.Round,
+                tokenTree.Root, (uint)n, (uint)nonPaying,
+                payoutTree.RootHash, (uint)payouts.Count,
+                total, p.EpochRate, KeyCount.Hash(keyCounts));
+            if (writing is not null)
+            {
+                writing.GetAwaiter().GetResult();
+                EpochExport.PatchHeader(export!, start, header);
+                Phase("exportWait");
+            }
+
+            return new EpochData(header, keyCounts, _leaves, payouts, tokenTree, payoutTree);
+        }
+        finally
+        {
+            // Never leave a writer running on the caller's stream, whatever happened here.
+            if (writing is { IsCompleted: false })
+            {
+                ((IAsyncResult)writing).AsyncWaitHandle.WaitOne();
+            }
+        }
     }
 
     /// <summary>keccak256 of every leaf in tree order, 32 bytes each, on every core.</summary>
@@ -270,5 +311,9 @@ public sealed class EpochBuilder
         }
     }
 
-    private readonly record struct TokenId(byte Rank, ulong N0, ulong N1, ulong N2, ulong N3);
+    /// <summary>(key, nonce); hashed with <see cref="HashCode"/>'s per-process seed, so wallets cannot choose nonces that collide.</summary>
+    private readonly record struct TokenId(byte Rank, ulong N0, ulong N1, ulong N2, ulong N3)
+    {
+        public override int GetHashCode() => HashCode.Combine(N0, N1, N2, N3, Rank);
+    }
 }

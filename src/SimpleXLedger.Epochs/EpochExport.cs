@@ -34,6 +34,12 @@ public static class EpochExport
             throw new EpochFormatException(EpochFormatError.BadLength, "postTx is 32 bytes");
         }
 
+        WriteAll(output, data.Header.Encode(), data.KeyCounts, data.TokenLeaves, data.PayoutLeaves, postTx.ToArray(), postBlock);
+    }
+
+    /// <summary>The whole file with the given header bytes (zero while the roots are still being hashed, see <see cref="EpochBuilder.BuildAndExport"/>).</summary>
+    internal static void WriteAll(Stream output, byte[] header, IReadOnlyList<KeyCount> keyCounts, TokenLeafStore leaves, IReadOnlyList<PayoutLeaf> payouts, byte[] postTx, ulong postBlock)
+    {
         var buffer = new byte[BufferSize];
         var used = 0;
         void Flush()
@@ -56,16 +62,15 @@ public static class EpochExport
 
         Magic.CopyTo(Take(4));
         BinaryPrimitives.WriteUInt16BigEndian(Take(2), FormatVersion);
-        data.Header.Encode().CopyTo(Take(EpochHeader.Size));
-        Take(1)[0] = (byte)data.KeyCounts.Count;
-        KeyCount.Encode(data.KeyCounts).CopyTo(Take(KeyCount.Size * data.KeyCounts.Count));
-        var leaves = data.TokenLeaves;
+        header.CopyTo(Take(EpochHeader.Size));
+        Take(1)[0] = (byte)keyCounts.Count;
+        KeyCount.Encode(keyCounts).CopyTo(Take(KeyCount.Size * keyCounts.Count));
         for (long i = 0; i < leaves.Count; i++)
         {
             leaves[i].CopyTo(Take(TokenLeaf.Size));
         }
 
-        foreach (var payout in data.PayoutLeaves)
+        foreach (var payout in payouts)
         {
             payout.Encode(Take(PayoutLeaf.Size));
         }
@@ -73,6 +78,16 @@ public static class EpochExport
         postTx.CopyTo(Take(32));
         BinaryPrimitives.WriteUInt64BigEndian(Take(8), postBlock);
         Flush();
+        output.Flush();
+    }
+
+    /// <summary>Writes the header into an export written from <paramref name="start"/> with a zero header, and returns to its end.</summary>
+    internal static void PatchHeader(Stream output, long start, EpochHeader header)
+    {
+        var end = output.Position;
+        output.Seek(start + 6, SeekOrigin.Begin);
+        output.Write(header.Encode());
+        output.Seek(end, SeekOrigin.Begin);
         output.Flush();
     }
 

@@ -73,6 +73,35 @@ public sealed class EpochExportTests
     }
 
     [Fact]
+    public void Building_and_exporting_together_writes_the_same_bytes_as_exporting_afterwards()
+    {
+        var builder = new EpochBuilder(Parameters());
+        var reference = RandomEpoch(9, 3000, 40);
+        for (long i = 0; i < reference.TokenLeaves.Count; i++)
+        {
+            var l = reference.TokenLeaves.Leaf(i);
+            builder.Add(l.Kind, l.Payee, l.KeyId, l.Nonce, l.Authenticator, l.Ref);
+        }
+
+        using var stream = new MemoryStream();
+        stream.Write([1, 2, 3]); // the export starts wherever the stream stands
+        var epoch = builder.BuildAndExport(stream);
+
+        Assert.Equal(reference.Commitment, epoch.Commitment);
+        Assert.Equal(stream.Length, stream.Position);
+        Assert.Equal(Export(reference, 0, 0), stream.ToArray()[3..]);
+    }
+
+    [Fact]
+    public void Building_into_a_stream_that_cannot_seek_is_refused_before_anything_is_built()
+    {
+        var builder = VectorBuilder();
+        using var pipe = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.Out);
+        Assert.Equal(EpochFormatError.BadParameter, Assert.Throws<EpochFormatException>(() => builder.BuildAndExport(pipe)).Error);
+        Assert.Equal(VectorBuilder().Build().Commitment, builder.Build().Commitment);
+    }
+
+    [Fact]
     public void Another_magic_or_format_version_is_refused()
     {
         var bytes = Export(VectorBuilder().Build());

@@ -48,6 +48,24 @@ public sealed class EpochVectorTests
     }
 
     [Fact]
+    public void The_multiproofs_of_both_trees_match_the_reference_and_verify()
+    {
+        var epoch = VectorBuilder().Build();
+        var h = epoch.Header;
+        var tokenPositions = Vectors["tokenMultiproof"]!["positions"]!.AsArray().Select(p => p!.GetValue<long>()).ToList();
+        var tokenProof = epoch.TokenTree.Multiproof(tokenPositions);
+        Assert.Equal(Vectors["tokenMultiproof"]!["proof"]!.AsArray().Select(S), tokenProof.Select(p => Hex(p)));
+        Assert.True(PositionTree.VerifyMultiproof(Tags.TokenNode, h.TokenRoot, h.TokenCount, tokenPositions, tokenPositions.Select(p => Keccak.Hash(epoch.TokenLeaves[p])).ToList(), tokenProof));
+
+        var payoutPositions = Vectors["payoutMultiproof"]!["positions"]!.AsArray().Select(p => p!.GetValue<long>()).ToList();
+        var payoutProof = epoch.PayoutTree.Multiproof(payoutPositions);
+        var expected = Vectors["payoutMultiproof"]!["proof"]!.AsArray().Select(s => (S(s!["hash"]), s!["sum"]!.GetValue<ulong>()));
+        Assert.Equal(expected, payoutProof.Select(s => (Hex(s.SiblingHash), (ulong)s.SiblingSum)));
+        var leaves = payoutPositions.Select(p => epoch.PayoutLeaves[(int)p]).ToList();
+        Assert.True(SumTree.VerifyMultiproof(h.PayoutRoot, h.Total, h.PayoutCount, payoutPositions, leaves.Select(l => l.Hash()).ToList(), leaves.Select(l => l.Amount).ToList(), payoutProof));
+    }
+
+    [Fact]
     public void The_receipt_batch_id_matches_the_reference()
     {
         var tokens = Vectors["receiptBatch"]!["tokens"]!.AsArray()

@@ -75,6 +75,23 @@ def proof(levels, i):
     return out
 
 
+def multiproof(levels, positions):
+    """§7.1: the siblings a verifier cannot compute, level by level bottom-up, by increasing index within a level."""
+    out, known = [], list(positions)
+    for level in levels[:-1]:
+        parents, i = [], 0
+        while i < len(known):
+            idx = known[i]
+            if idx % 2 == 0 and i + 1 < len(known) and known[i + 1] == idx + 1:
+                i += 1
+            else:
+                out.append(level[idx ^ 1])
+            parents.append(idx >> 1)
+            i += 1
+        known = parents
+    return out
+
+
 def sum_levels(leaves):
     """Merkle-sum tree (§5.4): (hash, sum) pairs, padding (zero, 0)."""
     level = leaves + [(Z, 0)] * ((1 << depth(len(leaves))) - len(leaves))
@@ -168,6 +185,8 @@ print(json.dumps({
     "payoutRoot": hx(payout_levels[-1][0][0]),
     "payoutRootSum": payout_levels[-1][0][1],
     "payoutProofs": [[{"hash": hx(h), "sum": s} for h, s in proof(payout_levels, i)] for i in range(len(payouts))],
+    "tokenMultiproof": {"positions": [1, 2, 4], "proof": [hx(h) for h in multiproof(token_levels, [1, 2, 4])]},
+    "payoutMultiproof": {"positions": [0, 3], "proof": [{"hash": hx(h), "sum": s} for h, s in multiproof(payout_levels, [0, 3])]},
     "header": hx(header),
     "commitment": hx(keccak256(header)),
     "receiptBatch": {"tokens": [{"keyId": hx(k), "nonce": hx(nn)} for k, nn in receipt_tokens], "batchId": hx(receipt_levels[-1][0])},
