@@ -48,15 +48,16 @@ public sealed record EpochEarnings(
 /// with the leaf and proof, which freezes the epoch at once and pays from the bond; missing, or a list that does
 /// not match the anchor: with the receipt and the deposit, which the clearing house must answer), settles its
 /// unanswered dispute after the answer window, and claims its leaf once the window closed with no dispute open.
-/// Disputes are sent by the payee's own key: the <see cref="LedgerClient"/> must be connected with it.
+/// Disputes are sent by the payee's own key: the <see cref="LedgerClient"/> must be connected with it. A reader that
+/// never acts (the dashboard) names the <paramref name="payee"/> instead and needs no key.
 /// </summary>
-public sealed class PayoutWatcher(LedgerClient ledger, SettlementClient? settlement, string receiptsPath, ILogger logger)
+public sealed class PayoutWatcher(LedgerClient ledger, SettlementClient? settlement, string receiptsPath, ILogger logger, string? payee = null)
 {
     private readonly Dictionary<(ulong Epoch, byte Round), byte[]> _anchoredHashes = [];
     private ulong _postedScan;
     private BigInteger? _rate;
 
-    public string Payee => ledger.Connection.Address ?? throw new InvalidOperationException("the ledger connection has no key");
+    public string Payee => payee ?? ledger.Connection.Address;
 
     /// <summary>Checks every epoch with receipts; when <paramref name="act"/>, disputes, settles and claims as due.</summary>
     public async Task<IReadOnlyList<EpochEarnings>> CheckAsync(bool act, CancellationToken ct, ulong? onlyEpoch = null)
