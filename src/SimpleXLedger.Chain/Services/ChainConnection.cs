@@ -84,6 +84,14 @@ public sealed class ChainConnection : IDisposable
         return new ChainConnection(rpcUrl, web3, chainId, account, retry, logger);
     }
 
+    /// <summary>Reports every failed JSON-RPC call of this connection to <paramref name="observer"/> (one observer at a time).</summary>
+    public ChainConnection Observe(ChainRpcObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        Web3.Client.OverridingRequestInterceptor = observer;
+        return this;
+    }
+
     /// <summary>A second connection to the same endpoint sending with another key.</summary>
     public Task<ChainConnection> WithKeyAsync(EthECKey key, CancellationToken ct = default)
         => ConnectAsync(RpcUrl, key, Retry, _logger, ct);

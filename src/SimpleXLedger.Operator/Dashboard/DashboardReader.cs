@@ -1,7 +1,6 @@
 using System.Globalization;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
-using Nethereum.RPC.Eth.DTOs;
 using SimpleXLedger.Chain.Contracts;
 using SimpleXLedger.Chain.Services;
 using SimpleXLedger.Clearing.Client;
@@ -72,7 +71,7 @@ public sealed class DashboardReader(LedgerClient ledger, SettlementClient? settl
             _claimScan = page.ScannedTo + 1;
 
             var connection = ledger.Connection;
-            var gas = (await connection.ReadAsync(() => connection.Web3.Eth.GetBalance.SendRequestAsync(settings.Payee, BlockParameter.CreateLatest()), ct)).Value;
+            var gas = await _watcher.GasBalanceAsync(ct);
             if (gas < settings.GasAlarmWei)
             {
                 alarms.Add($"gas balance low: {gas.ToString(CultureInfo.InvariantCulture)} wei, below the alarm at {settings.GasAlarmWei.ToString(CultureInfo.InvariantCulture)} wei");

@@ -59,6 +59,13 @@ public sealed class PayoutWatcher(LedgerClient ledger, SettlementClient? settlem
 
     public string Payee => payee ?? ledger.Connection.Address;
 
+    /// <summary>The payee's ETH balance for gas, in wei (disputes and claims are paid from it).</summary>
+    public async Task<BigInteger> GasBalanceAsync(CancellationToken ct)
+    {
+        var connection = ledger.Connection;
+        return (await connection.ReadAsync(() => connection.Web3.Eth.GetBalance.SendRequestAsync(Payee, Nethereum.RPC.Eth.DTOs.BlockParameter.CreateLatest()), ct)).Value;
+    }
+
     /// <summary>Checks every epoch with receipts; when <paramref name="act"/>, disputes, settles and claims as due.</summary>
     public async Task<IReadOnlyList<EpochEarnings>> CheckAsync(bool act, CancellationToken ct, ulong? onlyEpoch = null)
     {
@@ -177,7 +184,7 @@ public sealed class PayoutWatcher(LedgerClient ledger, SettlementClient? settlem
         {
             var tx = await ledger.ClaimAsync(epoch, payee, leaf.Value, tree.ProofOf(payee), ct);
             logger.LogInformation("epoch {Epoch}: claimed {Amount}{Block}", epoch, leaf.Value, tx is null ? " (already claimed)" : $" in block {tx.BlockNumber}");
-            return Result(leaf, EarningState.Claimed, dispute.Status, "claimed");
+            return Result(leaf, EarningState.Claimed, dispute.Status, tx is null ? "already claimed" : "claimed");
         }
 
         return Result(leaf, EarningState.Claimable, dispute.Status);

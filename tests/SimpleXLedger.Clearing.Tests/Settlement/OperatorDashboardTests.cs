@@ -11,6 +11,7 @@ using SimpleXLedger.Operator.Payouts;
 using SimpleXLedger.Testing;
 using SimpleXLedger.Testing.Browser;
 using SimpleXLedger.Testing.Chain;
+using SimpleXLedger.Testing.Observability;
 
 namespace SimpleXLedger.Clearing.Tests.Settlement;
 
@@ -23,8 +24,30 @@ public sealed class OperatorDashboardTests(AnvilFixture anvil)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(90);
 
+    /// <summary>Scrapes until <paramref name="done"/> holds (the watcher acts on its own ticks), failing with its log.</summary>
+    private static async Task<PrometheusText> ScrapeUntilAsync(Uri metrics, Func<PrometheusText, bool> done, ChildProcess process)
+    {
+        PrometheusText? last = null;
+        await SettlementProcessTests.UntilAsync(
+            async () =>
+            {
+                try
+                {
+                    last = await Scrape.MetricsAsync(metrics);
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+
+                return done(last);
+            },
+            process);
+        return last!;
+    }
+
     [Fact]
-    public async Task The_dashboard_in_a_browser_shows_the_chains_epochs_claims_and_balances_and_raises_alarms()
+    public async Task The_watchers_metrics_and_the_dashboard_in_a_browser_show_the_chains_epochs_claims_and_balances_and_raise_alarms()
     {
         // A window long enough that the second epoch is still open when the first one's has closed.
         using var chain = await ChainSetup.DeployAsync(anvil.RpcUrl, p => p with { DisputeWindow = 1_800 });
@@ -54,12 +77,16 @@ public sealed class OperatorDashboardTests(AnvilFixture anvil)
             await chain.MineAtAsync(await chain.NowAsync() + 601);
             await SettlementProcessTests.UntilAsync(async () => (await chain.Reader.GetEpochAsync(second)).Posted, serve);
 
-            // The first epoch's window closes (the second's is still open); the operator's watcher claims the first.
+            // The first epoch's window closes (the second's is still open); the operator's watcher claims the first by itself.
             await chain.MineAtAsync((await chain.Reader.GetEpochAsync(first)).WindowClosesAt + 1);
-            await using (var watch = ChildProcess.Start("dotnet", [RepositoryPaths.SxlDll, "operator", "watch", "--once", "--clearing", clearing!.ToString(), "--receipts", receipts, "--rpc", chain.Deployment.RpcUrl, "--ledger", chain.Deployment.Ledger, "--key", payeeKey]))
-            {
-                Assert.Equal(0, await watch.WaitForExitAsync(Wait));
-            }
+            var watchMetrics = new Uri($"http://127.0.0.1:{FreePort.Next()}");
+            var gasBefore = (await chain.Reader.Connection.Web3.Eth.GetBalance.SendRequestAsync(payee, BlockParameter.CreateLatest())).Value;
+            await using var watch = ChildProcess.Start("dotnet",
+            [
+                RepositoryPaths.SxlDll, "operator", "watch", "--interval-ms", "200", "--clearing", clearing!.ToString(), "--receipts", receipts, "--rpc", chain.Deployment.RpcUrl,
+                "--ledger", chain.Deployment.Ledger, "--key", payeeKey, "--metrics", $"127.0.0.1:{watchMetrics.Port}", "--gas-alarm-wei", gasBefore.ToString(CultureInfo.InvariantCulture),
+            ]);
+            await SettlementProcessTests.UntilAsync(async () => await chain.Reader.IsClaimedAsync(first, payee), watch);
 
             // What the chain and the receipts say, read here independently of the dashboard.
             var rate = await chain.Reader.OperatorRateAsync();
@@ -71,6 +98,19 @@ public sealed class OperatorDashboardTests(AnvilFixture anvil)
             Assert.True(secondOnChain.Live && await chain.NowAsync() < secondOnChain.WindowClosesAt);
             var received = await chain.Reader.TokenBalanceAsync(payee) - before;
             var gas = (await chain.Reader.Connection.Web3.Eth.GetBalance.SendRequestAsync(payee, BlockParameter.CreateLatest())).Value;
+
+            // The watcher's metrics: the epochs by state, its one claim and what it paid, its gas below the alarm (the claim cost gas).
+            var scraped = await ScrapeUntilAsync(watchMetrics, m => m.Sum("sxl_operator_claims_total") >= 1 && m.Sum("sxl_operator_epochs", ("state", "WindowOpen")) == 1, watch);
+            Assert.Equal(1, scraped.Sum("sxl_operator_claims_total"));
+            Assert.Equal((double)paid.Event.Amount, scraped.Sum("sxl_operator_claimed_amount_total"));
+            Assert.Equal((1, 1, 2), (scraped.Sum("sxl_operator_epochs", ("state", "Claimed")), scraped.Sum("sxl_operator_epochs", ("state", "WindowOpen")), scraped.Sum("sxl_operator_epochs")));
+            Assert.Equal(0, scraped.Sum("sxl_operator_disputes_total"));
+            Assert.True(scraped.Sum("sxl_operator_checks_total", ("outcome", "ok")) >= 1);
+            Assert.Equal((double)gas, scraped.Sum("sxl_operator_gas_balance_wei"));
+            Assert.True(gas < gasBefore);
+            Assert.Equal((1, (double)gasBefore), (scraped.Sum("sxl_operator_gas_balance_low"), scraped.Sum("sxl_operator_gas_alarm_wei")));
+            Assert.Equal(("gauge", "counter", "counter"), (scraped.Types["sxl_operator_epochs"], scraped.Types["sxl_operator_claims_total"], scraped.Types["sxl_chain_rpc_errors_total"]));
+            await watch.KillAsync();
 
             // The relay it is told about is down (nothing listens there), and the gas alarm is set above the balance.
             var relay = new PinnedAddress(clearing.Fingerprint, "127.0.0.1", FreePort.Next());
