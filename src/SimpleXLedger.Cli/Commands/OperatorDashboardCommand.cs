@@ -28,10 +28,11 @@ internal static class OperatorDashboardCommand
         var payee = new Option<string>("--payee") { Description = "The payout address (0x…) whose earnings are shown.", Required = true };
         var relay = new Option<string?>("--relay") { Description = "The relay's address, sxl://<fingerprint>@host:port, whose health is shown." };
         var txUrl = new Option<string?>("--tx-url") { Description = "A block explorer's transaction URL with {tx} for the hash, e.g. https://etherscan.io/tx/{tx} (default: hashes unlinked)." };
+        var confirmations = ChainOptions.Confirmations();
         var gasAlarm = new Option<string>("--gas-alarm-wei") { Description = "Raise an alarm when the payee's ETH balance for gas is below this many wei.", DefaultValueFactory = _ => "10000000000000000" };
         var command = new Command("dashboard", "Serve the operator's dashboard: earnings per epoch (chart), tokens accepted, receipts held, each epoch's state, claims paid with their transactions, alarms and service health. Reads only. Prints the page's URL.")
         {
-            listen, clearing, receipts, rpc, ledger, payee, relay, txUrl, gasAlarm,
+            listen, clearing, receipts, rpc, ledger, payee, relay, txUrl, gasAlarm, confirmations,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -57,6 +58,11 @@ internal static class OperatorDashboardCommand
                 return await UsageAsync("--payee must be an address, 0x and 40 hex digits");
             }
 
+            if (parse.GetValue(confirmations) < 1)
+            {
+                return await UsageAsync(ChainOptions.ConfirmationsError);
+            }
+
             if (!BigInteger.TryParse(parse.GetValue(gasAlarm), NumberStyles.None, CultureInfo.InvariantCulture, out var alarmWei))
             {
                 return await UsageAsync("--gas-alarm-wei must be a whole number of wei");
@@ -74,6 +80,7 @@ internal static class OperatorDashboardCommand
             try
             {
                 using var chain = await ChainConnection.ConnectAsync(parse.GetValue(rpc)!, logger: loggers.CreateLogger("chain"), ct: ct);
+                chain.WithConfirmations(parse.GetValue(confirmations));
                 var ledgerClient = await LedgerClient.AttachAsync(chain, parse.GetValue(ledger)!, loggers.CreateLogger("ledger"), ct);
                 using var settlement = SettlementClient.Connect(clearingAddress!);
                 using var reader = new DashboardReader(ledgerClient, settlement, parse.GetValue(receipts)!.FullName, settings, log);

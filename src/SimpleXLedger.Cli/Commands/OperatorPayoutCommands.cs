@@ -23,14 +23,15 @@ namespace SimpleXLedger.Cli.Commands;
 /// </summary>
 internal static class OperatorPayoutCommands
 {
-    private sealed record Common(Option<string> Clearing, Option<FileInfo> Receipts, Option<string> Rpc, Option<string> Ledger, Option<FileInfo> Key);
+    private sealed record Common(Option<string> Clearing, Option<FileInfo> Receipts, Option<string> Rpc, Option<string> Ledger, Option<FileInfo> Key, Option<int> Confirmations);
 
     private static Common Options() => new(
         new Option<string>("--clearing") { Description = "The clearing house's address, sxl://<fingerprint>@host:port (its published leaf lists).", Required = true },
         new Option<FileInfo>("--receipts") { Description = $"The relay's receipts file ({ReceiptLog.DefaultFileName} in its data directory).", Required = true },
         new Option<string>("--rpc") { Description = "Ethereum JSON-RPC URL of the ledger's chain.", Required = true },
         new Option<string>("--ledger") { Description = "The ledger contract address.", Required = true },
-        new Option<FileInfo>("--key") { Description = "The payee's Ethereum key file: disputes must come from the payee itself.", Required = true });
+        new Option<FileInfo>("--key") { Description = "The payee's Ethereum key file: disputes must come from the payee itself.", Required = true },
+        ChainOptions.Confirmations());
 
     private static void Add(Command command, Common o)
     {
@@ -39,6 +40,7 @@ internal static class OperatorPayoutCommands
         command.Options.Add(o.Rpc);
         command.Options.Add(o.Ledger);
         command.Options.Add(o.Key);
+        command.Options.Add(o.Confirmations);
     }
 
     public static IEnumerable<Command> Build() => [BuildWatch(), BuildEarnings(), BuildDispute()];
@@ -215,6 +217,12 @@ internal static class OperatorPayoutCommands
             return ExitCodes.Usage;
         }
 
+        if (parse.GetValue(o.Confirmations) < 1)
+        {
+            await Console.Error.WriteLineAsync($"error: {ChainOptions.ConfirmationsError}");
+            return ExitCodes.Usage;
+        }
+
         using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Information).AddFilter("Microsoft", LogLevel.Warning).AddFilter("System", LogLevel.Warning).AddSimpleConsole(c => c.SingleLine = true)
             .Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(c => c.LogToStandardErrorThreshold = LogLevel.Trace));
         var log = loggers.CreateLogger("payouts");
@@ -222,6 +230,7 @@ internal static class OperatorPayoutCommands
         {
             var key = EthereumKeyFile.Read(parse.GetValue(o.Key)!.FullName);
             using var chain = await ChainConnection.ConnectAsync(parse.GetValue(o.Rpc)!, key, logger: loggers.CreateLogger("chain"));
+            chain.WithConfirmations(parse.GetValue(o.Confirmations));
             connected?.Invoke(chain);
             var ledger = await LedgerClient.AttachAsync(chain, parse.GetValue(o.Ledger)!, loggers.CreateLogger("ledger"));
             using var settlement = SettlementClient.Connect(address!);

@@ -20,7 +20,7 @@ public sealed class DashboardReader(LedgerClient ledger, SettlementClient? settl
     private readonly PayoutWatcher _watcher = new(ledger, settlement, receiptsPath, logger, settings.Payee);
     private readonly PayoutWatcher _offline = new(ledger, null, receiptsPath, logger, settings.Payee);
     private readonly List<ClaimPaid> _claims = [];
-    private ulong _claimScan;
+    private readonly EventCursor<ClaimedEvent> _claimed = new(ledger.Connection, ledger.Ledger);
 
     public DashboardSettings Settings => settings;
 
@@ -64,11 +64,15 @@ public sealed class DashboardReader(LedgerClient ledger, SettlementClient? settl
                 alarms.Add($"epoch {e.Epoch.ToString(CultureInfo.InvariantCulture)}: receipts not honoured ({e.State})");
             }
 
-            var page = await ledger.GetEventsAsync<ClaimedEvent>(_claimScan, settings.Confirmations, ct);
-            _claims.AddRange(page.Events
+            var claimed = await _claimed.NextAsync(ct);
+            if (claimed.StartedOver)
+            {
+                _claims.Clear();
+            }
+
+            _claims.AddRange(claimed.Events
                 .Where(c => string.Equals(c.Event.Payee, settings.Payee, StringComparison.OrdinalIgnoreCase))
                 .Select(c => new ClaimPaid(c.Event.Epoch, c.Event.Amount, c.TransactionHash, c.BlockNumber)));
-            _claimScan = page.ScannedTo + 1;
 
             var connection = ledger.Connection;
             var gas = await _watcher.GasBalanceAsync(ct);

@@ -21,9 +21,6 @@ public sealed record DashboardSettings
     /// <summary>Alarm when the payee's ETH balance (for gas) is below this many wei.</summary>
     public BigInteger GasAlarmWei { get; init; } = BigInteger.Pow(10, 16);
 
-    /// <summary>Blocks an event needs before the dashboard counts it.</summary>
-    public int Confirmations { get; init; } = 1;
-
     /// <summary>How long a health probe may take.</summary>
     public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(5);
 

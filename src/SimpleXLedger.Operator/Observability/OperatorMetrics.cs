@@ -9,7 +9,7 @@ namespace SimpleXLedger.Operator.Observability;
 /// <summary>
 /// The operator side's Prometheus series (<c>sxl operator watch --metrics</c>): epochs with receipts by state, claims and
 /// the amount they paid, disputes by kind, checks by outcome, the payee's ETH balance for gas against its alarm
-/// threshold, and chain JSON-RPC errors by method. Labels are fixed vocabularies only (a state, a kind, an RPC method).
+/// threshold, chain JSON-RPC errors by method, and reorganisations deeper than the confirmation depth. Labels are fixed vocabularies only (a state, a kind, an RPC method).
 /// </summary>
 public sealed class OperatorMetrics
 {
@@ -22,6 +22,7 @@ public sealed class OperatorMetrics
     private readonly Gauge _gasAlarm;
     private readonly Gauge _gasLow;
     private readonly Counter _rpcErrors;
+    private readonly Counter _reorgs;
 
     public OperatorMetrics(ServiceMetrics metrics, BigInteger gasAlarmWei)
     {
@@ -38,6 +39,7 @@ public sealed class OperatorMetrics
         _gasAlarm = f.CreateGauge("sxl_operator_gas_alarm_wei", "The gas balance below which the watcher raises its alarm (--gas-alarm-wei)");
         _gasLow = f.CreateGauge("sxl_operator_gas_balance_low", "ALARM: 1 while the payee's gas balance is below --gas-alarm-wei");
         _rpcErrors = f.CreateCounter("sxl_chain_rpc_errors_total", "Failed chain JSON-RPC calls, by method and kind (response: the node answered an error; transport: no answer)", ["method", "kind"]);
+        _reorgs = f.CreateCounter("sxl_chain_reorgs_total", "ALARM: chain reorganisations deeper than the confirmation depth (--confirmations) noticed by a reader, which then read again");
         _gasAlarm.Set((double)gasAlarmWei);
         foreach (var state in Enum.GetValues<EarningState>())
         {
@@ -56,6 +58,7 @@ public sealed class OperatorMetrics
         var observer = new ChainRpcObserver();
         observer.Failed += (method, kind) => _rpcErrors.WithLabels(method, kind == ChainRpcFailure.Response ? "response" : "transport").Inc();
         connection.Observe(observer);
+        connection.ReorgDetected += _ => _reorgs.Inc();
     }
 
     /// <summary>One completed check: the epochs' states now, and what was done.</summary>

@@ -54,7 +54,7 @@ public sealed record EpochEarnings(
 public sealed class PayoutWatcher(LedgerClient ledger, SettlementClient? settlement, string receiptsPath, ILogger logger, string? payee = null)
 {
     private readonly Dictionary<(ulong Epoch, byte Round), byte[]> _anchoredHashes = [];
-    private ulong _postedScan;
+    private EventCursor<EpochPostedEvent>? _posted;
     private BigInteger? _rate;
 
     public string Payee => payee ?? ledger.Connection.Address;
@@ -220,13 +220,19 @@ public sealed class PayoutWatcher(LedgerClient ledger, SettlementClient? settlem
     {
         if (!_anchoredHashes.TryGetValue((epoch, round), out var hash))
         {
-            var page = await ledger.GetEventsAsync<EpochPostedEvent>(_postedScan, confirmations: 1, ct);
-            foreach (var e in page.Events)
+            _posted ??= new EventCursor<EpochPostedEvent>(ledger.Connection, ledger.Ledger);
+            var batch = await _posted.NextAsync(ct);
+            if (batch.StartedOver)
+            {
+                // A reorg deeper than the confirmation depth: what was read from the old chain no longer holds.
+                _anchoredHashes.Clear();
+            }
+
+            foreach (var e in batch.Events)
             {
                 _anchoredHashes[(e.Event.Epoch, e.Event.Round)] = e.Event.LeavesHash;
             }
 
-            _postedScan = page.ScannedTo + 1;
             _anchoredHashes.TryGetValue((epoch, round), out hash);
         }
 
