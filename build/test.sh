@@ -19,6 +19,15 @@ if ! command -v turnserver >/dev/null || ! command -v turnutils_uclient >/dev/nu
   fi
 fi
 
+# The operator dashboard's test drives a real headless chromium (Debian's package; nothing is downloaded at test time).
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } >/dev/null; then
+    echo "could not install chromium (apt-get install chromium)"
+    echo "0 passed, 1 failed, 0 skipped"
+    exit 1
+  fi
+fi
+
 if ! dotnet build SimpleXLedger.sln -c "$config" -nologo -v minimal; then
   echo "build failed"
   echo "0 passed, 1 failed, 0 skipped"

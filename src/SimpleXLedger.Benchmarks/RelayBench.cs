@@ -1,8 +1,10 @@
 using System.CommandLine;
+using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using SimpleXLedger.Hosting.Startup;
 using SimpleXLedger.Net;
 using SimpleXLedger.Tokens;
 
@@ -17,9 +19,10 @@ public static class RelayBench
         metering.AcceptOnlyFromAmong("none", "tokens", "both");
         var seconds = new Option<int>("--seconds") { Description = "Measured seconds per metering (after a 2 s warm-up).", DefaultValueFactory = _ => 10 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
+        var metricsCost = new Option<bool>("--metrics-cost") { Description = "Instead: the cost of Prometheus metrics. Runs the relay (--metering none or tokens) without and with --metrics, interleaved three times each (--seconds each, /metrics scraped every second when on), and reports the throughput ratio." };
         var command = new Command("relay", "Relay throughput: 1,000 queues, send → deliver → ack over gRPC/TLS on loopback, relay in this process; baseline: Ed25519 verifications/s on all cores (ceiling = that / 2).")
         {
-            metering, seconds, json,
+            metering, seconds, json, metricsCost,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -33,6 +36,11 @@ public static class RelayBench
             var which = parse.GetValue(metering)!;
             using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole().Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
             var plugins = Path.Combine(AppContext.BaseDirectory, "plugins");
+            if (parse.GetValue(metricsCost))
+            {
+                return await MetricsCostAsync(which == "tokens" ? "tokens" : "none", plugins, TimeSpan.FromSeconds(n), loggers, parse.GetValue(json));
+            }
+
             // The baseline is measured before and after the load and averaged, so that a change in the
             // machine's load during the run weighs on both sides of the ratio alike.
             var verifyBefore = RelayBenchmark.MeasureEd25519VerifyPerSecond(TimeSpan.FromSeconds(2));
@@ -102,11 +110,48 @@ public static class RelayBench
         static double Round(double v) => Math.Round(v, v >= 100 ? 0 : 2);
     }
 
-    private static async Task<RelayBenchmarkResult> RunOneAsync(string metering, string plugins, TimeSpan measure, ILoggerFactory loggers)
+    /// <summary>
+    /// Metrics off, on, off, on, off, on: each pair shares the machine's state of the moment, so its ratio is the cost;
+    /// the reported cost is one minus the ratio of the summed throughputs (with the pairs' own ratios beside it).
+    /// </summary>
+    private static async Task<int> MetricsCostAsync(string metering, string plugins, TimeSpan measure, ILoggerFactory loggers, bool json)
+    {
+        var off = new List<RelayBenchmarkResult>();
+        var on = new List<RelayBenchmarkResult>();
+        for (var i = 0; i < 3; i++)
+        {
+            foreach (var metrics in new[] { false, true })
+            {
+                var observability = metrics ? new ServiceObservability { Metrics = new IPEndPoint(IPAddress.Loopback, 0) } : null;
+                (metrics ? on : off).Add(await RunOneAsync(metering, plugins, measure, loggers, observability));
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
+            }
+        }
+
+        var offRate = off.Sum(r => r.Messages) / off.Sum(r => r.Seconds);
+        var onRate = on.Sum(r => r.Messages) / on.Sum(r => r.Seconds);
+        var output = new JsonObject
+        {
+            ["metering"] = metering,
+            ["secondsPerRun"] = measure.TotalSeconds,
+            ["metricsOffMessagesPerSecond"] = new JsonArray(off.Select(r => (JsonNode)Math.Round(r.MessagesPerSecond)).ToArray()),
+            ["metricsOnMessagesPerSecond"] = new JsonArray(on.Select(r => (JsonNode)Math.Round(r.MessagesPerSecond)).ToArray()),
+            ["pairCosts"] = new JsonArray(off.Zip(on, (a, b) => (JsonNode)Math.Round(1 - (b.MessagesPerSecond / a.MessagesPerSecond), 3)).ToArray()),
+            ["metricsCost"] = Math.Round(1 - (onRate / offRate), 3),
+            ["p99MsOffOn"] = new JsonArray(Math.Round(off.Max(r => r.P99Ms), 2), Math.Round(on.Max(r => r.P99Ms), 2)),
+            ["cores"] = Environment.ProcessorCount,
+        };
+        await Console.Out.WriteLineAsync(json ? output.ToJsonString() : output.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<RelayBenchmarkResult> RunOneAsync(string metering, string plugins, TimeSpan measure, ILoggerFactory loggers, ServiceObservability? observability = null)
     {
         if (metering != "tokens")
         {
-            return await RelayBenchmark.RunAsync(metering, plugins, new Dictionary<string, string>(), null, TimeSpan.FromSeconds(2), measure, loggers);
+            return await RelayBenchmark.RunAsync(metering, plugins, new Dictionary<string, string>(), null, TimeSpan.FromSeconds(2), measure, loggers, observability);
         }
 
         // A bench issuer: one key, one token per queue (minting is setup, not measured).
@@ -126,6 +171,6 @@ public static class RelayBench
             return TokenClient.Finalize(state, TokenIssuer.Issue(issuer, state.Request)).ToArray();
         }
 
-        return await RelayBenchmark.RunAsync(metering, plugins, settings, Mint, TimeSpan.FromSeconds(2), measure, loggers);
+        return await RelayBenchmark.RunAsync(metering, plugins, settings, Mint, TimeSpan.FromSeconds(2), measure, loggers, observability);
     }
 }

@@ -4,6 +4,7 @@ using System.Net;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using NSec.Cryptography;
+using SimpleXLedger.Hosting.Startup;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay;
 using SimpleXLedger.Relay.Client;
@@ -72,7 +73,7 @@ public static class RelayBenchmark
     /// Runs the load for <paramref name="measure"/> after a warm-up. <paramref name="payment"/> gives a
     /// token for each queue when the metering needs one (it tops the queue up before the load).
     /// </summary>
-    public static async Task<RelayBenchmarkResult> RunAsync(string metering, string pluginsDirectory, IReadOnlyDictionary<string, string> settings, Func<byte[]>? payment, TimeSpan warmup, TimeSpan measure, ILoggerFactory loggers)
+    public static async Task<RelayBenchmarkResult> RunAsync(string metering, string pluginsDirectory, IReadOnlyDictionary<string, string> settings, Func<byte[]>? payment, TimeSpan warmup, TimeSpan measure, ILoggerFactory loggers, ServiceObservability? observability = null)
     {
         var data = Directory.CreateTempSubdirectory("sxl-bench-relay-").FullName;
         try
@@ -84,8 +85,13 @@ public static class RelayBenchmark
                 Metering = metering,
                 PluginsDirectory = pluginsDirectory,
                 MeteringSettings = settings,
+                Observability = observability ?? ServiceObservability.None,
             };
             await using var relay = await RelayServer.StartAsync(options, loggers: loggers);
+            // With metrics on, a scraper reads /metrics every second through the load (a busy Prometheus), so the
+            // cost measured includes the scrapes as well as the counting.
+            using var scraping = new CancellationTokenSource();
+            var scraper = relay.MetricsUrl is { } metricsUrl ? ScrapeAsync(new Uri(metricsUrl, "/metrics"), scraping.Token) : Task.CompletedTask;
             var senders = new List<RelayClient>();
             var recipients = new List<RelayClient>();
             for (var i = 0; i < Connections; i++)
@@ -103,6 +109,8 @@ public static class RelayBenchmark
             }
             finally
             {
+                await scraping.CancelAsync();
+                await scraper;
                 foreach (var s in senderSessions.Concat(recipientSessions))
                 {
                     await s.DisposeAsync();
@@ -129,6 +137,25 @@ public static class RelayBenchmark
             catch (IOException)
             {
             }
+        }
+    }
+
+    private static async Task ScrapeAsync(Uri metrics, CancellationToken ct)
+    {
+        using var http = new HttpClient();
+        using var tick = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await tick.WaitForNextTickAsync(ct))
+            {
+                using var response = await http.GetAsync(metrics, ct);
+                response.EnsureSuccessStatusCode();
+                await response.Content.ReadAsByteArrayAsync(ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Done.
         }
     }
 

@@ -1,13 +1,16 @@
+using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using SimpleXLedger.Hosting.Startup;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
 using SimpleXLedger.Relay.Hosting;
 using SimpleXLedger.Relay.Metering.Tokens;
 using SimpleXLedger.Relay.Tests.Support;
 using SimpleXLedger.Testing;
+using SimpleXLedger.Testing.Observability;
 using SimpleXLedger.Tokens;
 
 namespace SimpleXLedger.Relay.Tests;
@@ -15,10 +18,10 @@ namespace SimpleXLedger.Relay.Tests;
 /// <summary>The shipped tokens plugin, loaded from sxl's plugins directory, paid with real blind-signed tokens.</summary>
 public sealed class TokenMeteringTests(TokenFixture tokens) : IClassFixture<TokenFixture>
 {
-    private async Task<(RelayServer Relay, TestRedeemer Redeemer)> StartAsync(TempDirectory dir, Dictionary<string, string>? settings = null, CapturingLoggerProvider? log = null, TimeProvider? clock = null, ITokenKeySource? keySource = null)
+    private async Task<(RelayServer Relay, TestRedeemer Redeemer)> StartAsync(TempDirectory dir, Dictionary<string, string>? settings = null, CapturingLoggerProvider? log = null, TimeProvider? clock = null, ITokenKeySource? keySource = null, ServiceObservability? observability = null)
     {
         var redeemer = new TestRedeemer();
-        var options = Relays.Options(dir.Path, "tokens") with { MeteringSettings = settings ?? tokens.Settings() };
+        var options = Relays.Options(dir.Path, "tokens") with { MeteringSettings = settings ?? tokens.Settings(), Observability = observability ?? ServiceObservability.None };
         var relay = await Relays.StartAsync(options, clock, log, services =>
         {
             services.AddSingleton<ITokenRedeemer>(redeemer);
@@ -212,6 +215,48 @@ public sealed class TokenMeteringTests(TokenFixture tokens) : IClassFixture<Toke
             }
         });
         Assert.Equal(2_000_000, (await client.InfoAsync(q.RecipientId.Memory, key)).Balance.Amount);
+    }
+
+    [Fact]
+    public async Task Metrics_show_the_outbox_against_the_risk_budget_and_refusals_by_reason()
+    {
+        using var dir = new TempDirectory();
+        var metrics = new IPEndPoint(IPAddress.Loopback, FreePort.Next());
+        var (relay, redeemer) = await StartAsync(dir, tokens.Settings(riskBudget: 2), observability: new ServiceObservability { Metrics = metrics });
+        await using var _relay = relay;
+        await using var client = await RelayClient.ConnectAsync(relay.Address);
+        using var key = RelayProtocol.NewKey();
+        var q = await client.CreateQueueAsync(key);
+
+        var idle = await Scrape.MetricsAsync(relay.MetricsUrl!);
+        Assert.Equal((0, 2), (idle.Sum("sxl_relay_outbox_tokens"), idle.Sum("sxl_relay_risk_budget_tokens")));
+        Assert.Equal(0, idle.Sum("sxl_relay_metering_refusals_total"));
+
+        // Unpaid work is refused as payment required; a spent token as payment refused.
+        await Assert.ThrowsAsync<RelayException>(() => client.SendAsync(q.SenderId.Memory, null, "hi"u8.ToArray()));
+        var paid = tokens.Mint();
+        await client.TopUpAsync(q.RecipientId.Memory, key, paid);
+        await Assert.ThrowsAsync<RelayException>(() => client.TopUpAsync(q.RecipientId.Memory, key, paid));
+
+        // The clearing house goes away: two tokens are credited on risk, the third is over the budget.
+        redeemer.Unavailable = true;
+        await client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint());
+        await client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint());
+        var over = await Assert.ThrowsAsync<RelayException>(() => client.TopUpAsync(q.RecipientId.Memory, key, tokens.Mint()));
+        Assert.Equal(ErrorCode.Unavailable, over.Code);
+
+        var down = await Scrape.MetricsAsync(relay.MetricsUrl!);
+        Assert.Equal((2, 2), (down.Sum("sxl_relay_outbox_tokens"), down.Sum("sxl_relay_risk_budget_tokens")));
+        Assert.Equal(
+            (1, 1, 1, 0),
+            (down.Sum("sxl_relay_metering_refusals_total", ("reason", "payment_required")), down.Sum("sxl_relay_metering_refusals_total", ("reason", "payment_refused")),
+                down.Sum("sxl_relay_metering_refusals_total", ("reason", "unavailable")), down.Sum("sxl_relay_metering_refusals_total", ("reason", "quota_exceeded"))));
+        Assert.Equal(("gauge", "counter"), (down.Types["sxl_relay_outbox_tokens"], down.Types["sxl_relay_metering_refusals_total"]));
+
+        // It comes back: the outbox drains, and the gauge follows.
+        redeemer.Unavailable = false;
+        await redeemer.WaitForAcceptedAsync(3, TimeSpan.FromSeconds(30));
+        await WaitUntilAsync(async () => (await Scrape.MetricsAsync(relay.MetricsUrl!)).Sum("sxl_relay_outbox_tokens") == 0);
     }
 
     [Fact]

@@ -11,6 +11,7 @@ namespace SimpleXLedger.Relay.Plugins;
 internal sealed class GuardedPolicy(IMeteringPlugin plugin, IMeteringPolicy inner, bool failOpen, TimeSpan timeout, ILogger logger) : IAsyncDisposable
 {
     private static readonly MeteringDenial Closed = new(DenialKind.Unavailable, "metering is unavailable; try again later");
+    private readonly long[] _refusals = new long[Enum.GetValues<DenialKind>().Length];
     private long _failures;
 
     public string Id => plugin.Id;
@@ -18,6 +19,31 @@ internal sealed class GuardedPolicy(IMeteringPlugin plugin, IMeteringPolicy inne
     public Version Version => plugin.Version;
 
     public long Failures => Interlocked.Read(ref _failures);
+
+    /// <summary>Work refused by the policy (or by the guard for it) with this kind of denial, since start.</summary>
+    public long Refusals(DenialKind kind) => Interlocked.Read(ref _refusals[(int)kind]);
+
+    /// <summary>The policy's outbox against its risk budget, when it keeps one (<see cref="IMeteringOutbox"/>), else null.</summary>
+    public (long Tokens, long Budget)? Outbox
+    {
+        get
+        {
+            if (inner is not IMeteringOutbox outbox)
+            {
+                return null;
+            }
+
+            try
+            {
+                return (outbox.OutboxTokens, outbox.RiskBudgetTokens);
+            }
+            catch (Exception e)
+            {
+                Failed(nameof(IMeteringOutbox), e);
+                return null;
+            }
+        }
+    }
 
     public string BalanceUnit
     {
@@ -47,15 +73,19 @@ internal sealed class GuardedPolicy(IMeteringPlugin plugin, IMeteringPolicy inne
 
     public MeteringDenial InsufficientBalance()
     {
+        MeteringDenial denial;
         try
         {
-            return inner.InsufficientBalance();
+            denial = inner.InsufficientBalance();
         }
         catch (Exception e)
         {
             Failed(nameof(IMeteringPolicy.InsufficientBalance), e);
-            return new MeteringDenial(DenialKind.PaymentRequired, "the queue's balance is used up");
+            denial = new MeteringDenial(DenialKind.PaymentRequired, "the queue's balance is used up");
         }
+
+        Refused(denial);
+        return denial;
     }
 
     public long ChargeForStorage(StorageUsage usage)
@@ -104,13 +134,13 @@ internal sealed class GuardedPolicy(IMeteringPlugin plugin, IMeteringPolicy inne
         }
         catch (Exception e)
         {
-            return ValueTask.FromResult(Fallback(hook, e, mayFailOpen));
+            return ValueTask.FromResult(Counted(Fallback(hook, e, mayFailOpen)));
         }
 
         // The hot path: a policy that answers synchronously costs no timer and no task.
         if (pending.IsCompletedSuccessfully)
         {
-            return pending.Result is { } decision ? ValueTask.FromResult(decision) : ValueTask.FromResult(Fallback(hook, new InvalidOperationException("no decision"), mayFailOpen));
+            return ValueTask.FromResult(Counted(pending.Result ?? Fallback(hook, new InvalidOperationException("no decision"), mayFailOpen)));
         }
 
         return AwaitAsync(hook, pending, ct, mayFailOpen);
@@ -121,7 +151,7 @@ internal sealed class GuardedPolicy(IMeteringPlugin plugin, IMeteringPolicy inne
         try
         {
             var decision = await pending.AsTask().WaitAsync(timeout, ct);
-            return decision ?? throw new InvalidOperationException("the plugin returned no decision");
+            return Counted(decision ?? throw new InvalidOperationException("the plugin returned no decision"));
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -129,7 +159,26 @@ internal sealed class GuardedPolicy(IMeteringPlugin plugin, IMeteringPolicy inne
         }
         catch (Exception e)
         {
-            return Fallback(hook, e, mayFailOpen);
+            return Counted(Fallback(hook, e, mayFailOpen));
+        }
+    }
+
+    private MeteringDecision Counted(MeteringDecision decision)
+    {
+        if (!decision.Allowed && decision.Denial is { } denial)
+        {
+            Refused(denial);
+        }
+
+        return decision;
+    }
+
+    private void Refused(MeteringDenial denial)
+    {
+        var kind = (int)denial.Kind;
+        if ((uint)kind < (uint)_refusals.Length)
+        {
+            Interlocked.Increment(ref _refusals[kind]);
         }
     }
 

@@ -22,7 +22,7 @@ namespace SimpleXLedger.Metering.Tokens;
 /// by their window from then on, so the spent-set holds only tokens that could still be valid. Nothing here
 /// knows which queue a token paid for; logs carry counts, never tokens.
 /// </summary>
-internal sealed class TokenPolicy : IMeteringPolicy
+internal sealed class TokenPolicy : IMeteringPolicy, IMeteringOutbox
 {
     internal const string SpentPrefix = TokenStoreKeys.SpentPrefix;
     internal const string OutboxPrefix = TokenStoreKeys.OutboxPrefix;
@@ -63,6 +63,10 @@ internal sealed class TokenPolicy : IMeteringPolicy
         _outboxLoop = redeemer is null ? Task.CompletedTask : Task.Run(OutboxLoopAsync);
         _pruneLoop = Task.Run(PruneLoopAsync);
     }
+
+    public long OutboxTokens => Interlocked.Read(ref _outstanding);
+
+    public long RiskBudgetTokens => _riskBudget;
 
     public string BalanceUnit => "microcredits";
 

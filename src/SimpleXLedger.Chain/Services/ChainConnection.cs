@@ -36,6 +36,7 @@ public sealed class ChainConnection : IDisposable
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly InMemoryNonceService? _nonces;
     private readonly ILogger _logger;
+    private long _reorgs;
 
     private ChainConnection(string rpcUrl, Web3 web3, BigInteger chainId, Account? account, ChainRetryPolicy retry, ILogger logger)
     {
@@ -82,6 +83,48 @@ public sealed class ChainConnection : IDisposable
         var web3 = new Web3(account, rpcUrl);
         web3.TransactionManager.UseLegacyAsDefault = false;
         return new ChainConnection(rpcUrl, web3, chainId, account, retry, logger);
+    }
+
+    /// <summary>
+    /// How many blocks (the event's own included) an event needs before the readers of this connection count it: the
+    /// one confirmation depth every chain-reading service shares (<c>--confirmations</c>), 1 by default (the latest block).
+    /// </summary>
+    public int Confirmations { get; private set; } = 1;
+
+    /// <summary>Chain reorganisations deeper than <see cref="Confirmations"/> that readers of this connection detected.</summary>
+    public long ReorgsDetected => Interlocked.Read(ref _reorgs);
+
+    /// <summary>Raised with the block number whose hash a reader saw and which is no longer canonical.</summary>
+    public event Action<ulong>? ReorgDetected;
+
+    /// <summary>Sets the confirmation depth (at least 1) every event reader of this connection uses.</summary>
+    public ChainConnection WithConfirmations(int confirmations)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(confirmations, 1);
+        Confirmations = confirmations;
+        return this;
+    }
+
+    /// <summary>The hash of the canonical block <paramref name="number"/>, or null when there is none (yet).</summary>
+    public async Task<string?> BlockHashAsync(ulong number, CancellationToken ct = default)
+    {
+        var block = await ReadAsync(() => Web3.Eth.Blocks.GetBlockWithTransactionsHashesByNumber.SendRequestAsync(new BlockParameter(number)), ct);
+        return block?.BlockHash;
+    }
+
+    internal void ReportReorg(ulong block)
+    {
+        Interlocked.Increment(ref _reorgs);
+        _logger.LogWarning("chain reorganisation deeper than {Confirmations} confirmations: block {Block} is no longer the one read; reading again", Confirmations, block);
+        ReorgDetected?.Invoke(block);
+    }
+
+    /// <summary>Reports every failed JSON-RPC call of this connection to <paramref name="observer"/> (one observer at a time).</summary>
+    public ChainConnection Observe(ChainRpcObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        Web3.Client.OverridingRequestInterceptor = observer;
+        return this;
     }
 
     /// <summary>A second connection to the same endpoint sending with another key.</summary>
@@ -206,12 +249,12 @@ public sealed class ChainConnection : IDisposable
         }
     }
 
-    /// <summary>Decoded events of one type from a contract, from a block up to the newest block with enough confirmations.</summary>
-    public async Task<EventPage<TEvent>> GetEventsAsync<TEvent>(string contract, ulong fromBlock, int confirmations = 1, CancellationToken ct = default)
+    /// <summary>Decoded events of one type from a contract, from a block up to the newest block with enough confirmations (default: <see cref="Confirmations"/>).</summary>
+    public async Task<EventPage<TEvent>> GetEventsAsync<TEvent>(string contract, ulong fromBlock, int? confirmations = null, CancellationToken ct = default)
         where TEvent : IEventDTO, new()
     {
         var latest = await BlockNumberAsync(ct);
-        var depth = (ulong)Math.Max(confirmations, 1) - 1;
+        var depth = (ulong)Math.Max(confirmations ?? Confirmations, 1) - 1;
         if (latest < depth || latest - depth < fromBlock)
         {
             return new EventPage<TEvent>([], fromBlock == 0 ? 0 : fromBlock - 1);

@@ -470,8 +470,8 @@ public sealed class LedgerClient
         }, ct);
     }
 
-    /// <summary>Ledger events of one type with at least <paramref name="confirmations"/> confirmations.</summary>
-    public Task<EventPage<TEvent>> GetEventsAsync<TEvent>(ulong fromBlock, int confirmations = 1, CancellationToken ct = default)
+    /// <summary>Ledger events of one type with at least <paramref name="confirmations"/> confirmations (default: the connection's).</summary>
+    public Task<EventPage<TEvent>> GetEventsAsync<TEvent>(ulong fromBlock, int? confirmations = null, CancellationToken ct = default)
         where TEvent : Nethereum.ABI.FunctionEncoding.Attributes.IEventDTO, new()
         => Connection.GetEventsAsync<TEvent>(Ledger, fromBlock, confirmations, ct);
 
@@ -491,7 +491,7 @@ public sealed class LedgerClient
     }
 
     /// <summary>Key-registry events (KeyAnchored, KeyRevoked, IssuedAnchored).</summary>
-    public Task<EventPage<TEvent>> GetRegistryEventsAsync<TEvent>(ulong fromBlock, int confirmations = 1, CancellationToken ct = default)
+    public Task<EventPage<TEvent>> GetRegistryEventsAsync<TEvent>(ulong fromBlock, int? confirmations = null, CancellationToken ct = default)
         where TEvent : Nethereum.ABI.FunctionEncoding.Attributes.IEventDTO, new()
         => Connection.GetEventsAsync<TEvent>(KeyRegistry, fromBlock, confirmations, ct);
 

@@ -22,7 +22,7 @@ public sealed class DisputeAnswerer(LeafStore store, LedgerClient ledger, ILogge
     public async Task<IReadOnlyList<DisputeAnswer>> AnswerOpenDisputesAsync(CancellationToken ct)
     {
         var from = ReadCursor();
-        var page = await ledger.GetEventsAsync<DisputeOpenedEvent>(from, confirmations: 1, ct);
+        var page = await ledger.GetEventsAsync<DisputeOpenedEvent>(from, ct: ct);
         var answers = new List<DisputeAnswer>();
         foreach (var opened in page.Events)
         {

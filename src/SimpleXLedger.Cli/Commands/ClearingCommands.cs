@@ -59,6 +59,8 @@ internal static class ClearingCommands
             data, grpc, rpc, ledger, key, db, connection, devnet, keys, chainId, issuerName, epochSeconds, maxBatch, registryAge, anchoringPeriod, anchoringGrace,
         };
         var serve = new ServeOptions(command, publicHost: true);
+        var confirmations = ChainOptions.Confirmations();
+        command.Options.Add(confirmations);
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (serve.Observability(parse, out var usage) is not { } observability)
@@ -70,6 +72,12 @@ internal static class ClearingCommands
             if (!IPEndPoint.TryParse(parse.GetValue(grpc)!, out var endpoint))
             {
                 await Console.Error.WriteLineAsync("error: --grpc must be ip:port, for example 127.0.0.1:5224");
+                return ExitCodes.Usage;
+            }
+
+            if (parse.GetValue(confirmations) < 1)
+            {
+                await Console.Error.WriteLineAsync($"error: {ChainOptions.ConfirmationsError}");
                 return ExitCodes.Usage;
             }
 
@@ -167,7 +175,7 @@ internal static class ClearingCommands
                 await using (server)
                 {
                     // With a chain: close, anchor and defend epochs on the configured length (block time).
-                    await using var settlement = await StartSettlementAsync(rpcUrl, ethKey, ledgerAddress, server, isDevnet, loggers, cancellationToken);
+                    await using var settlement = await StartSettlementAsync(rpcUrl, ethKey, ledgerAddress, server, isDevnet, parse.GetValue(confirmations), loggers, cancellationToken);
                     await Console.Out.WriteLineAsync(server.Address.ToString());
                     await Console.Out.FlushAsync(cancellationToken);
                     log.LogInformation(
@@ -215,7 +223,7 @@ internal static class ClearingCommands
     }
 
     private static async Task<SimpleXLedger.Clearing.Settlement.SettlementLoop?> StartSettlementAsync(
-        string? rpcUrl, Nethereum.Signer.EthECKey key, string ledger, ClearingServer server, bool devnet, ILoggerFactory loggers, CancellationToken ct)
+        string? rpcUrl, Nethereum.Signer.EthECKey key, string ledger, ClearingServer server, bool devnet, int confirmations, ILoggerFactory loggers, CancellationToken ct)
     {
         if (rpcUrl is null)
         {
@@ -223,7 +231,7 @@ internal static class ClearingCommands
         }
 
         // The connection lives as long as the process; the loop is disposed before the server.
-        var chain = await ChainConnection.ConnectAsync(rpcUrl, key, logger: loggers.CreateLogger("chain"), ct: ct);
+        var chain = (await ChainConnection.ConnectAsync(rpcUrl, key, logger: loggers.CreateLogger("chain"), ct: ct)).WithConfirmations(confirmations);
         var client = await LedgerClient.AttachAsync(chain, ledger, loggers.CreateLogger("ledger"), ct);
         var log = loggers.CreateLogger("settlement");
         var parts = SimpleXLedger.Clearing.Settlement.SettlementParts.Create(server.Services, client, log, SimpleXLedger.Clearing.Settlement.SettlementFault.FromEnvironment(devnet));

@@ -79,7 +79,7 @@ internal static class IssuerCommands
             data, name, http, grpc, rpc, ledger, key, devnet, tls, cert, publicUrl, passphrase, maxBatch, denomination, idempotency,
             usableDelay, issueWindow, redeemWindow, rotateAhead, maintenance, epoch,
         };
-        var serve = new ServeOptions(command, publicHost: false);
+        var serve = new ServeOptions(command, publicHost: true);
         command.Options.Add(certPem);
         command.Options.Add(keyPem);
         command.Options.Add(certPoll);
@@ -198,7 +198,7 @@ internal static class IssuerCommands
                 await app.StartAsync(cancellationToken);
                 var current = await app.Services.GetRequiredService<IssuingKeyDirectory>().CurrentAsync(cancellationToken);
                 await Console.Out.WriteLineAsync(
-                    $"issuer ready http={IssuerHost.UrlOf(httpEndpoint, endpoints)} grpc={IssuerHost.UrlOf(grpcEndpoint, endpoints)} mode={(view.IsDevelopment ? "development" : "ledger")} key={current?.Id ?? "none"}");
+                    $"issuer ready http={IssuerHost.UrlOf(httpEndpoint, endpoints, serve.PublicHost(parse))} grpc={IssuerHost.UrlOf(grpcEndpoint, endpoints, serve.PublicHost(parse))} mode={(view.IsDevelopment ? "development" : "ledger")} key={current?.Id ?? "none"}");
                 await Console.Out.FlushAsync(cancellationToken);
 
                 var stopping = new TaskCompletionSource();

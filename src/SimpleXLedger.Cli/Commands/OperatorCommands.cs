@@ -18,6 +18,8 @@ internal static class OperatorCommands
         {
             op.Subcommands.Add(payouts);
         }
+
+        op.Subcommands.Add(OperatorDashboardCommand.Build());
         return op;
     }
 

@@ -1,12 +1,16 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Net;
+using System.Numerics;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SimpleXLedger.Chain.Accounts;
 using SimpleXLedger.Chain.Services;
 using SimpleXLedger.Clearing.Client;
+using SimpleXLedger.Hosting.Startup;
 using SimpleXLedger.Net;
+using SimpleXLedger.Operator.Observability;
 using SimpleXLedger.Operator.Payouts;
 using Spectre.Console;
 
@@ -19,14 +23,15 @@ namespace SimpleXLedger.Cli.Commands;
 /// </summary>
 internal static class OperatorPayoutCommands
 {
-    private sealed record Common(Option<string> Clearing, Option<FileInfo> Receipts, Option<string> Rpc, Option<string> Ledger, Option<FileInfo> Key);
+    private sealed record Common(Option<string> Clearing, Option<FileInfo> Receipts, Option<string> Rpc, Option<string> Ledger, Option<FileInfo> Key, Option<int> Confirmations);
 
     private static Common Options() => new(
         new Option<string>("--clearing") { Description = "The clearing house's address, sxl://<fingerprint>@host:port (its published leaf lists).", Required = true },
         new Option<FileInfo>("--receipts") { Description = $"The relay's receipts file ({ReceiptLog.DefaultFileName} in its data directory).", Required = true },
         new Option<string>("--rpc") { Description = "Ethereum JSON-RPC URL of the ledger's chain.", Required = true },
         new Option<string>("--ledger") { Description = "The ledger contract address.", Required = true },
-        new Option<FileInfo>("--key") { Description = "The payee's Ethereum key file: disputes must come from the payee itself.", Required = true });
+        new Option<FileInfo>("--key") { Description = "The payee's Ethereum key file: disputes must come from the payee itself.", Required = true },
+        ChainOptions.Confirmations());
 
     private static void Add(Command command, Common o)
     {
@@ -35,6 +40,7 @@ internal static class OperatorPayoutCommands
         command.Options.Add(o.Rpc);
         command.Options.Add(o.Ledger);
         command.Options.Add(o.Key);
+        command.Options.Add(o.Confirmations);
     }
 
     public static IEnumerable<Command> Build() => [BuildWatch(), BuildEarnings(), BuildDispute()];
@@ -44,51 +50,101 @@ internal static class OperatorPayoutCommands
         var o = Options();
         var interval = new Option<int>("--interval-ms") { Description = "How often to check the ledger.", DefaultValueFactory = _ => 5000 };
         var once = new Option<bool>("--once") { Description = "Check (and act) once, print the result as JSON lines, and exit." };
-        var command = new Command("watch", "Watch posted epochs against the stored receipts: verify each published leaf list against its anchored root and hash, dispute by itself when underpaid or missing, settle unanswered disputes, claim once the window closed.") { interval, once };
+        var metricsOption = new Option<string?>("--metrics") { Description = "ip:port for Prometheus metrics at /metrics, plain HTTP on a listener of its own (keep it on loopback or a private network; off when not given)." };
+        var gasAlarm = new Option<string>("--gas-alarm-wei") { Description = "Alarm (log and sxl_operator_gas_balance_low) when the payee's ETH balance for gas is below this many wei.", DefaultValueFactory = _ => "10000000000000000" };
+        var command = new Command("watch", "Watch posted epochs against the stored receipts: verify each published leaf list against its anchored root and hash, dispute by itself when underpaid or missing, settle unanswered disputes, claim once the window closed.") { interval, once, metricsOption, gasAlarm };
         Add(command, o);
-        command.SetAction((parse, ct) => RunAsync(parse, o, async (watcher, log) =>
+        command.SetAction(async (parse, ct) =>
         {
-            do
+            IPEndPoint? metricsAt = null;
+            if (parse.GetValue(metricsOption) is { } metricsText && !IPEndPoint.TryParse(metricsText, out metricsAt))
             {
-                try
-                {
-                    var results = await watcher.CheckAsync(act: true, ct);
-                    if (parse.GetValue(once))
-                    {
-                        foreach (var r in results)
-                        {
-                            await Console.Out.WriteLineAsync(Json(r));
-                        }
+                await Console.Error.WriteLineAsync("error: --metrics must be ip:port, for example 127.0.0.1:9471");
+                return ExitCodes.Usage;
+            }
 
-                        return ExitCodes.Ok;
-                    }
+            if (!BigInteger.TryParse(parse.GetValue(gasAlarm), NumberStyles.None, CultureInfo.InvariantCulture, out var alarmWei))
+            {
+                await Console.Error.WriteLineAsync("error: --gas-alarm-wei must be a whole number of wei");
+                return ExitCodes.Usage;
+            }
 
-                    foreach (var r in results.Where(r => r.Action is not null))
-                    {
-                        log.LogInformation("epoch {Epoch}: {Action}", r.Epoch, r.Action);
-                    }
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
+            var metrics = new OperatorMetrics(new ServiceMetrics(), alarmWei);
+            MetricsListener? listener = null;
+            try
+            {
+                return await RunAsync(parse, o, metrics.Observe, (watcher, log) => WatchAsync(parse, once, interval, watcher, log, metrics, metricsAt, l => listener = l, ct));
+            }
+            finally
+            {
+                if (listener is not null)
                 {
-                    log.LogWarning("check failed: {Error}: {Message}", e.GetType().Name, e.Message);
-                    if (parse.GetValue(once))
-                    {
-                        return ExitCodes.Failed;
-                    }
-                }
-
-                try
-                {
-                    await Task.Delay(parse.GetValue(interval), ct);
-                }
-                catch (OperationCanceledException)
-                {
-                    return ExitCodes.Ok;
+                    await listener.DisposeAsync();
                 }
             }
-            while (true);
-        }));
+        });
         return command;
+    }
+
+    private static async Task<int> WatchAsync(ParseResult parse, Option<bool> once, Option<int> interval, PayoutWatcher watcher, ILogger log, OperatorMetrics metrics, IPEndPoint? metricsAt, Action<MetricsListener> started, CancellationToken ct)
+    {
+        if (metricsAt is not null)
+        {
+            var listener = await MetricsListener.StartAsync(metrics.Metrics, metricsAt, ct);
+            started(listener);
+            log.LogInformation("metrics at {Url}metrics", listener.Url);
+        }
+
+        var gasWasLow = false;
+        do
+        {
+            try
+            {
+                var results = await watcher.CheckAsync(act: true, ct);
+                // The balance first: a scrape that sees this check's claims sees the gas they cost.
+                var low = metrics.GasBalance(await watcher.GasBalanceAsync(ct));
+                metrics.Checked(results);
+                if (low && !gasWasLow)
+                {
+                    log.LogWarning("the payee's gas balance is below the alarm at {Alarm} wei: top it up, or disputes and claims will fail", metrics.GasAlarmWei);
+                }
+
+                gasWasLow = low;
+                if (parse.GetValue(once))
+                {
+                    foreach (var r in results)
+                    {
+                        await Console.Out.WriteLineAsync(Json(r));
+                    }
+
+                    return ExitCodes.Ok;
+                }
+
+                foreach (var r in results.Where(r => r.Action is not null))
+                {
+                    log.LogInformation("epoch {Epoch}: {Action}", r.Epoch, r.Action);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                metrics.CheckFailed();
+                log.LogWarning("check failed: {Error}: {Message}", e.GetType().Name, e.Message);
+                if (parse.GetValue(once))
+                {
+                    return ExitCodes.Failed;
+                }
+            }
+
+            try
+            {
+                await Task.Delay(parse.GetValue(interval), ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return ExitCodes.Ok;
+            }
+        }
+        while (true);
     }
 
     private static Command BuildEarnings()
@@ -151,11 +207,19 @@ internal static class OperatorPayoutCommands
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, Common o, Func<PayoutWatcher, ILogger, Task<int>> body)
+    private static Task<int> RunAsync(ParseResult parse, Common o, Func<PayoutWatcher, ILogger, Task<int>> body) => RunAsync(parse, o, null, body);
+
+    private static async Task<int> RunAsync(ParseResult parse, Common o, Action<ChainConnection>? connected, Func<PayoutWatcher, ILogger, Task<int>> body)
     {
         if (!PinnedAddress.TryParse(parse.GetValue(o.Clearing), out var address, out var addressError))
         {
             await Console.Error.WriteLineAsync($"error: --clearing: {addressError}");
+            return ExitCodes.Usage;
+        }
+
+        if (parse.GetValue(o.Confirmations) < 1)
+        {
+            await Console.Error.WriteLineAsync($"error: {ChainOptions.ConfirmationsError}");
             return ExitCodes.Usage;
         }
 
@@ -166,6 +230,8 @@ internal static class OperatorPayoutCommands
         {
             var key = EthereumKeyFile.Read(parse.GetValue(o.Key)!.FullName);
             using var chain = await ChainConnection.ConnectAsync(parse.GetValue(o.Rpc)!, key, logger: loggers.CreateLogger("chain"));
+            chain.WithConfirmations(parse.GetValue(o.Confirmations));
+            connected?.Invoke(chain);
             var ledger = await LedgerClient.AttachAsync(chain, parse.GetValue(o.Ledger)!, loggers.CreateLogger("ledger"));
             using var settlement = SettlementClient.Connect(address!);
             return await body(new PayoutWatcher(ledger, settlement, parse.GetValue(o.Receipts)!.FullName, log), log);

@@ -155,7 +155,7 @@ public static class IssuerHost
         return endpoints.TlsOnLoopback || !IPAddress.IsLoopback(endpoint.Address);
     }
 
-    /// <summary>The URL a client uses for an endpoint.</summary>
-    public static string UrlOf(IPEndPoint endpoint, IssuerEndpoints endpoints) =>
-        $"{(NeedsTls(endpoint, endpoints) ? "https" : "http")}://{endpoint}";
+    /// <summary>The URL a client uses for an endpoint: its public host name when given (<c>--public-host</c>), else its address.</summary>
+    public static string UrlOf(IPEndPoint endpoint, IssuerEndpoints endpoints, string? publicHost = null) =>
+        $"{(NeedsTls(endpoint, endpoints) ? "https" : "http")}://{(publicHost is null ? endpoint.ToString() : $"{publicHost}:{endpoint.Port}")}";
 }

@@ -48,15 +48,23 @@ public sealed record EpochEarnings(
 /// with the leaf and proof, which freezes the epoch at once and pays from the bond; missing, or a list that does
 /// not match the anchor: with the receipt and the deposit, which the clearing house must answer), settles its
 /// unanswered dispute after the answer window, and claims its leaf once the window closed with no dispute open.
-/// Disputes are sent by the payee's own key: the <see cref="LedgerClient"/> must be connected with it.
+/// Disputes are sent by the payee's own key: the <see cref="LedgerClient"/> must be connected with it. A reader that
+/// never acts (the dashboard) names the <paramref name="payee"/> instead and needs no key.
 /// </summary>
-public sealed class PayoutWatcher(LedgerClient ledger, SettlementClient? settlement, string receiptsPath, ILogger logger)
+public sealed class PayoutWatcher(LedgerClient ledger, SettlementClient? settlement, string receiptsPath, ILogger logger, string? payee = null)
 {
     private readonly Dictionary<(ulong Epoch, byte Round), byte[]> _anchoredHashes = [];
-    private ulong _postedScan;
+    private EventCursor<EpochPostedEvent>? _posted;
     private BigInteger? _rate;
 
-    public string Payee => ledger.Connection.Address ?? throw new InvalidOperationException("the ledger connection has no key");
+    public string Payee => payee ?? ledger.Connection.Address;
+
+    /// <summary>The payee's ETH balance for gas, in wei (disputes and claims are paid from it).</summary>
+    public async Task<BigInteger> GasBalanceAsync(CancellationToken ct)
+    {
+        var connection = ledger.Connection;
+        return (await connection.ReadAsync(() => connection.Web3.Eth.GetBalance.SendRequestAsync(Payee, Nethereum.RPC.Eth.DTOs.BlockParameter.CreateLatest()), ct)).Value;
+    }
 
     /// <summary>Checks every epoch with receipts; when <paramref name="act"/>, disputes, settles and claims as due.</summary>
     public async Task<IReadOnlyList<EpochEarnings>> CheckAsync(bool act, CancellationToken ct, ulong? onlyEpoch = null)
@@ -176,7 +184,7 @@ public sealed class PayoutWatcher(LedgerClient ledger, SettlementClient? settlem
         {
             var tx = await ledger.ClaimAsync(epoch, payee, leaf.Value, tree.ProofOf(payee), ct);
             logger.LogInformation("epoch {Epoch}: claimed {Amount}{Block}", epoch, leaf.Value, tx is null ? " (already claimed)" : $" in block {tx.BlockNumber}");
-            return Result(leaf, EarningState.Claimed, dispute.Status, "claimed");
+            return Result(leaf, EarningState.Claimed, dispute.Status, tx is null ? "already claimed" : "claimed");
         }
 
         return Result(leaf, EarningState.Claimable, dispute.Status);
@@ -212,13 +220,19 @@ public sealed class PayoutWatcher(LedgerClient ledger, SettlementClient? settlem
     {
         if (!_anchoredHashes.TryGetValue((epoch, round), out var hash))
         {
-            var page = await ledger.GetEventsAsync<EpochPostedEvent>(_postedScan, confirmations: 1, ct);
-            foreach (var e in page.Events)
+            _posted ??= new EventCursor<EpochPostedEvent>(ledger.Connection, ledger.Ledger);
+            var batch = await _posted.NextAsync(ct);
+            if (batch.StartedOver)
+            {
+                // A reorg deeper than the confirmation depth: what was read from the old chain no longer holds.
+                _anchoredHashes.Clear();
+            }
+
+            foreach (var e in batch.Events)
             {
                 _anchoredHashes[(e.Event.Epoch, e.Event.Round)] = e.Event.LeavesHash;
             }
 
-            _postedScan = page.ScannedTo + 1;
             _anchoredHashes.TryGetValue((epoch, round), out hash);
         }
 

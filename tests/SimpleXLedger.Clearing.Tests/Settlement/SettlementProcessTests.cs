@@ -155,7 +155,7 @@ public sealed class SettlementProcessTests(AnvilFixture anvil)
     }
 
     /// <summary>Waits for a condition on the chain (the serving process acts on its own ticks), failing with its log.</summary>
-    private static async Task UntilAsync(Func<Task<bool>> condition, ChildProcess process)
+    internal static async Task UntilAsync(Func<Task<bool>> condition, ChildProcess process)
     {
         using var timeout = new CancellationTokenSource(Wait);
         using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
@@ -169,7 +169,7 @@ public sealed class SettlementProcessTests(AnvilFixture anvil)
     }
 
     /// <summary>Registers the payee's new operator key and redeems pool tokens [start, start + count) as its relay, keeping the receipt.</summary>
-    private static async Task<ulong> RedeemAsync(PinnedAddress address, DevAccount payee, int start, int count, string? receipts, ChainSetup chain)
+    internal static async Task<ulong> RedeemAsync(PinnedAddress address, DevAccount payee, int start, int count, string? receipts, ChainSetup chain)
     {
         using var key = OperatorKey.Generate();
         using var client = await ClearingClient.ConnectAsync(address);

@@ -47,6 +47,20 @@ public sealed class ServeOptionsTests
     }
 
     [Fact]
+    public async Task An_issuer_on_the_any_address_prints_its_public_host_in_both_urls()
+    {
+        using var data = new TempDirectory();
+        var (http, grpc) = (FreePort.Next(), FreePort.Next());
+        await using var issuer = SxlProcess.Start([
+            "issuer", "serve", "--data", data.Path, "--name", "issuer.example.org", "--http", $"0.0.0.0:{http}", "--grpc", $"0.0.0.0:{grpc}",
+            "--public-host", "issuer.example.org",
+        ]);
+        var line = await issuer.WaitForLineAsync(l => l.StartsWith("issuer ready", StringComparison.Ordinal), StartTimeout);
+        Assert.Contains($" http=https://issuer.example.org:{http} ", line, StringComparison.Ordinal);
+        Assert.Contains($" grpc=https://issuer.example.org:{grpc} ", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_relay_limits_and_retiring_switch_reach_the_relay()
     {
         using var data = new TempDirectory();
