@@ -117,6 +117,18 @@ public sealed class AuditScenarioTests : IDisposable
             "raw.grpc/issuer", "raw.grpc/clearing", "raw.grpc/relay-a", "raw.grpc/relay-b",
         ];
         Assert.All(expected, e => Assert.True(endpoints.ContainsKey(e) && endpoints[e]!["refused"]!.GetValue<int>() > 0, $"{e}: {fuzz.ToJsonString()}"));
+
+        // The TURN credential endpoint (the devnet runs coturn when it is installed, as the test command makes sure):
+        // every bad token refused with a type, no credential granted.
+        if ((Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Any(d => File.Exists(Path.Combine(d, "turnserver"))))
+        {
+            var buy = endpoints["turn.grpc/Buy"]!;
+            Assert.True(buy["refused"]!.GetValue<int>() > 0 && buy["accepted"]!.GetValue<int>() == 0 && buy["untyped"]!.GetValue<int>() == 0, buy.ToJsonString());
+            var answers = buy["answers"]!.AsObject();
+            Assert.Contains(answers, a => a.Key.Contains("TokenSpent", StringComparison.Ordinal));
+            Assert.Contains(answers, a => a.Key.Contains("TokenRefused", StringComparison.Ordinal));
+            Assert.True(endpoints.ContainsKey("turn.grpc/Info"), fuzz.ToJsonString());
+        }
     }
 
     public void Dispose()
