@@ -660,8 +660,10 @@ public sealed class FaultsRunner
         var clearingBatches = _stored.ClearingBatches();
         checks.Add(new("every token that left a wallet was credited by a relay once", relaySpent - start.RelaySpent == spent + lostOnRetry && outbox == 0,
             $"the wallets spent {spent} and found {lostOnRetry} credited before a crash; the relays' spent-sets grew by {relaySpent - start.RelaySpent} (outbox {outbox})"));
-        checks.Add(new("no token paid twice: clearing house spent-set = relays' spent-sets = batches accepted", clearingSpent == relaySpent && clearingBatches.Accepted == clearingSpent,
-            $"clearing spent-set {clearingSpent}, relays' spent-sets {relaySpent}, tokens accepted in batches {clearingBatches.Accepted}"));
+        // The TURN credential service redeems at the clearing house too: its spent-set is part of the redeemers' total.
+        var turnSpent = _network.Turn is { } turn ? ServiceStorage.TurnSpent(turn.DataDirectory, long.MinValue) : 0;
+        checks.Add(new("no token paid twice: clearing house spent-set = relays' and TURN spent-sets = batches accepted", clearingSpent == relaySpent + turnSpent && clearingBatches.Accepted == clearingSpent,
+            $"clearing spent-set {clearingSpent}, relays' spent-sets {relaySpent}, TURN service's {turnSpent}, tokens accepted in batches {clearingBatches.Accepted}"));
 
         // The wallets' unspent tokens: no relay or clearing house has taken one (nobody was charged without knowing).
         var taken = 0;
