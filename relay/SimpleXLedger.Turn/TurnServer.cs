@@ -19,6 +19,9 @@ namespace SimpleXLedger.Turn;
 /// </summary>
 public sealed class TurnServer : IAsyncDisposable
 {
+    /// <summary>The spent-set's SQLite file in the data directory.</summary>
+    public const string DatabaseFileName = "turn.db";
+
     public const string TokensPluginId = "tokens";
 
     private readonly WebApplication _app;
@@ -80,7 +83,7 @@ public sealed class TurnServer : IAsyncDisposable
         }
 
         var provider = hostServices.BuildServiceProvider();
-        var store = SpentStore.Open(Path.Combine(options.DataDirectory, "turn.db"));
+        var store = SpentStore.Open(Path.Combine(options.DataDirectory, DatabaseFileName));
         IMeteringPolicy? policy = null;
         WebApplication? app = null;
         try

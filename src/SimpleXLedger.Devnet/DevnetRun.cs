@@ -78,7 +78,7 @@ public static class DevnetRun
             var dead = await ServeUntilStoppedAsync(network, ct);
             if (dead is not null)
             {
-                errors.MarkupLine($"[red]{Markup.Escape(dead.Name)} stopped unexpectedly[/] (status {dead.Process.Exited.Result}); its log: {Markup.Escape(dead.LogPath)}\n{Markup.Escape(dead.Process.RecentOutput)}");
+                errors.MarkupLine($"[red]{Markup.Escape(dead.Name)} stopped unexpectedly[/] (status {dead.Exited.Result}); its log: {Markup.Escape(dead.LogPath ?? "none")}\n{Markup.Escape(dead.RecentOutput)}");
                 return Failed;
             }
 
@@ -105,13 +105,13 @@ public static class DevnetRun
         }
     }
 
-    /// <summary>Serves until Ctrl+C (null) or until a service dies (that service).</summary>
-    private static async Task<DevnetService?> ServeUntilStoppedAsync(DevnetNetwork network, CancellationToken ct)
+    /// <summary>Serves until Ctrl+C (null) or until a service or coturn dies (its process).</summary>
+    private static async Task<ChildProcess?> ServeUntilStoppedAsync(DevnetNetwork network, CancellationToken ct)
     {
-        var died = Task.WhenAny(network.Services.Select(s => s.Process.Exited));
+        var died = network.AnyDiedAsync();
         var cancelled = Task.Delay(Timeout.Infinite, ct);
         await Task.WhenAny(died, cancelled);
-        return ct.IsCancellationRequested ? null : network.FirstDeadService();
+        return ct.IsCancellationRequested ? null : network.FirstDeadService()?.Process ?? network.Turn?.Coturn.Process;
     }
 
     private static void RenderGuide(IAnsiConsole console, DevnetNetwork network)
@@ -127,6 +127,16 @@ public static class DevnetRun
         foreach (var relay in network.Relays)
         {
             table.AddRow(Markup.Escape(relay.Name), Markup.Escape(relay.Address));
+        }
+
+        if (network.Turn is { } turn)
+        {
+            table.AddRow("coturn (TURN)", Markup.Escape($"{turn.Coturn.Url} (realm {DevnetCoturn.Realm})"));
+            table.AddRow("TURN credentials (operator A)", Markup.Escape(turn.Address));
+        }
+        else
+        {
+            table.AddRow("TURN", Markup.Escape(network.TurnMissing ?? "not started"));
         }
 
         table.AddRow("vendor batch", Markup.Escape($"{network.Batch.Cards} cards of {network.Batch.CreditsPerCard} credits; codes in {network.Batch.CodesFile}"));
@@ -145,6 +155,11 @@ public static class DevnetRun
         console.WriteLine($"  {w} queue send --queue inbox --message hello");
         console.WriteLine($"  {w} queue receive --queue inbox");
         console.WriteLine($"  {w} balance");
+        if (network.Turn is { } t)
+        {
+            console.WriteLine($"  {sxl} turn credentials --wallet {wallet} --service '{t.Address}'   # an ICE server entry for a call, paid with a token");
+        }
+
         console.MarkupLine("[bold]And look around[/]:");
         console.WriteLine($"  {sxl} ledger show --rpc {network.RpcUrl} --ledger {network.Ledger}");
         console.WriteLine($"  {sxl} issuer keys list --data {SxlProgram.Quote(network.Issuer.DataDirectory)}");

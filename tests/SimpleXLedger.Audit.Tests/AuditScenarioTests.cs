@@ -69,9 +69,33 @@ public sealed class AuditScenarioTests : IDisposable
         Assert.Contains(perFault, f => f!["how"]!.GetValue<string>().StartsWith("kill -9", StringComparison.Ordinal) && f["survived"]!.GetValue<bool>() && f["exitStatus"]!.GetValue<int>() == 137);
         Assert.All(faults["checks"]!.AsArray(), c => Assert.True(c!["ok"]!.GetValue<bool>(), c.ToJsonString()));
         AssertSoak(json["soak"]!);
+        AssertWire(json["wire"]!);
 
         AssertFuzz(json["fuzz"]!);
         Assert.Empty(await ProcessTable.WaitAllGoneAsync(ProcessTable.Matching(_data).Select(p => p.Pid), TimeSpan.FromSeconds(10)));
+    }
+
+    /// <summary>
+    /// The proxies in front of every service saw the wallets' handshakes: none offered TLS resumption, and the careful
+    /// wallets made a connection for every relay operation they promised one for.
+    /// </summary>
+    private static void AssertWire(JsonNode wire)
+    {
+        Assert.True(wire["ok"]!.GetValue<bool>(), wire.ToJsonString());
+        Assert.Equal(0, wire["preSharedKeys"]!.GetValue<int>());
+        Assert.Equal(0, wire["sessionTickets"]!.GetValue<int>());
+        Assert.Equal(0, wire["freshReused"]!.GetValue<int>());
+        Assert.True(wire["freshPromised"]!.GetValue<int>() > 0, wire.ToJsonString());
+        var services = wire["services"]!.AsArray();
+        foreach (var population in new[] { "careful", "control" })
+        {
+            foreach (var service in new[] { "relay-a", "relay-b", "issuer-grpc", "issuer-http", "clearing" })
+            {
+                Assert.Contains(services, s => s!["population"]!.GetValue<string>() == population && s["service"]!.GetValue<string>() == service);
+            }
+        }
+
+        Assert.True(services.Where(s => s!["service"]!.GetValue<string>().StartsWith("relay-", StringComparison.Ordinal)).Sum(s => s!["clientHellos"]!.GetValue<int>()) > 0, wire.ToJsonString());
     }
 
     /// <summary>The soak ran with its users at both relays, lost no message, and its memory samples stayed within the bound.</summary>
@@ -117,6 +141,18 @@ public sealed class AuditScenarioTests : IDisposable
             "raw.grpc/issuer", "raw.grpc/clearing", "raw.grpc/relay-a", "raw.grpc/relay-b",
         ];
         Assert.All(expected, e => Assert.True(endpoints.ContainsKey(e) && endpoints[e]!["refused"]!.GetValue<int>() > 0, $"{e}: {fuzz.ToJsonString()}"));
+
+        // The TURN credential endpoint (the devnet runs coturn when it is installed, as the test command makes sure):
+        // every bad token refused with a type, no credential granted.
+        if ((Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Any(d => File.Exists(Path.Combine(d, "turnserver"))))
+        {
+            var buy = endpoints["turn.grpc/Buy"]!;
+            Assert.True(buy["refused"]!.GetValue<int>() > 0 && buy["accepted"]!.GetValue<int>() == 0 && buy["untyped"]!.GetValue<int>() == 0, buy.ToJsonString());
+            var answers = buy["answers"]!.AsObject();
+            Assert.Contains(answers, a => a.Key.Contains("TokenSpent", StringComparison.Ordinal));
+            Assert.Contains(answers, a => a.Key.Contains("TokenRefused", StringComparison.Ordinal));
+            Assert.True(endpoints.ContainsKey("turn.grpc/Info"), fuzz.ToJsonString());
+        }
     }
 
     public void Dispose()

@@ -119,6 +119,49 @@ public sealed class FuzzTests : IClassFixture<FuzzTests.IssuerKeyFixture>
     }
 
     [Fact]
+    public void Turn_buy_requests_never_carry_a_token_that_would_pay_and_cover_every_kind_of_bad_token()
+    {
+        const string name = "issuer.fuzz.test";
+        using var key = TokenPrivateKey.Generate();
+        var challenge = TokenChallenge.ForNetwork(name);
+        byte[] Mint()
+        {
+            using var state = TokenClient.CreateRequest(key.PublicKey, challenge);
+            return TokenClient.Finalize(state, TokenIssuer.Issue(key, state.Request)).ToArray();
+        }
+
+        var spent = new[] { Mint(), Mint() };
+        var unspent = new[] { Mint(), Mint(), Mint() };
+        var facts = new TurnFacts(spent[0], spent, unspent, name);
+        var kinds = new HashSet<string>(StringComparer.Ordinal);
+        for (ulong seed = 0; seed < 3000; seed++)
+        {
+            var (body, mutation) = TurnBuyFamily.Request(new FuzzRandom(seed), facts);
+            kinds.Add(mutation.Split(' ')[0] + " " + mutation.Split(' ').ElementAtOrDefault(1));
+            SimpleXLedger.Protos.Turn.BuyRequest request;
+            try
+            {
+                request = SimpleXLedger.Protos.Turn.BuyRequest.Parser.ParseFrom(body);
+            }
+            catch (InvalidProtocolBufferException)
+            {
+                continue;
+            }
+
+            // What the service would parse: never a valid token that is not spent already.
+            var token = request.Token.ToByteArray();
+            Assert.DoesNotContain(unspent, u => u.AsSpan().SequenceEqual(token));
+            if (token.Length == Token.Length && Token.TryParse(token, out var parsed, out _) && TokenVerifier.Verify(key.PublicKey, parsed, challenge))
+            {
+                Assert.Contains(spent, s => s.AsSpan().SequenceEqual(token));
+            }
+        }
+
+        Assert.Superset(new HashSet<string>(StringComparer.Ordinal) { "token replayed", "token spent", "token under", "empty token", "empty request", "noise token", "oversized token" }, kinds);
+        Assert.Contains(kinds, k => k.StartsWith("request ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Commands_that_would_change_a_queue_are_never_signed_validly()
     {
         var unspent = new[] { new byte[] { 1, 2, 3 } };

@@ -48,6 +48,9 @@ public sealed class AuditReport : ScenarioReport
 
     public SoakResult? Soak { get; set; }
 
+    /// <summary>What the proxies in front of every service saw of the wallets' TLS handshakes (issue 21, point 1).</summary>
+    public IReadOnlyList<WireService>? Wire { get; set; }
+
     public override bool Passed => Steps.Count > 0 && Steps.All(s => s.Status == StepStatus.Passed);
 
     public override JsonObject ToJson()
@@ -82,6 +85,17 @@ public sealed class AuditReport : ScenarioReport
             },
             ["sharedValues"] = SharedValues is { } shared ? new JsonObject { ["count"] = shared, ["findings"] = new JsonArray([.. SharedValueFindings.Select(f => (JsonNode)f)]) } : NotRun(),
             ["logLeaks"] = LogLeaks is { } leaks ? new JsonObject { ["count"] = leaks, ["findings"] = new JsonArray([.. LogLeakFindings.Select(f => (JsonNode)f)]) } : NotRun(),
+            ["wire"] = Wire is { } wire ? new JsonObject
+            {
+                ["ok"] = wire.All(w => w.Ok),
+                ["clientHellos"] = wire.Sum(w => w.ClientHellos),
+                ["plaintext"] = wire.Sum(w => w.Plaintext),
+                ["preSharedKeys"] = wire.Sum(w => w.PreSharedKeys),
+                ["sessionTickets"] = wire.Sum(w => w.SessionTickets),
+                ["freshPromised"] = wire.Sum(w => w.FreshPromised),
+                ["freshReused"] = wire.Sum(w => w.FreshReused),
+                ["services"] = WalletWire.ToJson(wire),
+            } : NotRun(),
             ["faults"] = Faults?.ToJson() ?? NotRun(),
             ["fuzz"] = Fuzz?.ToJson() ?? NotRun(),
             ["soak"] = Soak?.ToJson() ?? NotRun(),
@@ -102,6 +116,11 @@ public sealed class AuditReport : ScenarioReport
         if (Adversary is { } a)
         {
             console.MarkupLine($"  adversary: accuracy {a.Accuracy:P2}, chance {a.Chance:P2}, margin {a.Margin:P2}, control accuracy {a.ControlAccuracy:P2}");
+        }
+
+        if (Wire is { } w)
+        {
+            console.MarkupLine($"  wire: {w.Sum(x => x.ClientHellos)} wallet ClientHellos, {w.Sum(x => x.PreSharedKeys)} pre_shared_key, {w.Sum(x => x.SessionTickets)} session tickets, {w.Sum(x => x.FreshReused)} of {w.Sum(x => x.FreshPromised)} fresh connections reused");
         }
 
         if (Faults is { } f)

@@ -63,6 +63,8 @@ public sealed partial class AuditScenario : IDevnetScenario
     private IDevnetProgress _progress = null!;
     private IssuerSession _issuer = null!;
     private readonly List<RelayPayment> _payments = [];
+    private readonly List<WireService> _wire = [];
+    private int _turnPurchases;
     private readonly SimulatedTimeline _timeline = new();
     private readonly List<(string Kind, byte[] Value)> _secrets = [];
     private readonly List<(string Kind, string Text)> _secretTexts = [];
@@ -122,6 +124,7 @@ public sealed partial class AuditScenario : IDevnetScenario
             }, ct);
             await steps.RunAsync("careful users redeem and spend", () => PlayAsync(careful, codes.Take(users).ToList(), seed, ct), ct, "vendor funds the audit's cards");
             await steps.RunAsync("control users redeem and spend", () => PlayAsync(control, codes.Skip(users).Take(users).ToList(), seed ^ 0x5A5A5A5A5A5A5A5AUL, ct), ct, "vendor funds the audit's cards");
+            await steps.RunAsync(WireStep, () => Task.FromResult(Wire(report)), ct, "careful users redeem and spend", "control users redeem and spend");
             await steps.RunAsync("adversary links cards to queues", () => AdversaryAsync(careful, control, report, ct), ct, "careful users redeem and spend", "control users redeem and spend");
             await steps.RunAsync("faults: every service killed (SIGKILL) and restarted, the chain cut away", () => FaultsAsync(seed, users, report, ct), ct);
             await steps.RunAsync("no value shared between issuer and relays or clearing house", () => Task.FromResult(SharedValues(report)), ct, "careful users redeem and spend", "control users redeem and spend");
@@ -139,6 +142,39 @@ public sealed partial class AuditScenario : IDevnetScenario
         }
 
         return report;
+    }
+
+    /// <summary>Where each population's proxies listen (loopback, each service's own port).</summary>
+    private static readonly System.Net.IPAddress CarefulWire = new([127, 0, 3, 1]);
+
+    private static readonly System.Net.IPAddress ControlWire = new([127, 0, 3, 2]);
+
+    private const string WireStep = "wallets' TLS on the wire: no resumption, no reused fresh connection";
+
+    /// <summary>Users per population who also buy TURN credentials.</summary>
+    private const int TurnBuyers = 2;
+
+    /// <summary>
+    /// What the proxies saw: a wallet offering a pre-shared key (TLS 1.3 resumption) or a TLS 1.2 session ticket to any
+    /// service, or making fewer relay connections than operations it promised a connection of their own, fails the run.
+    /// The proxies must have been in the path (every relay and the issuer saw handshakes).
+    /// </summary>
+    private string Wire(AuditReport report)
+    {
+        report.Wire = [.. _wire];
+        var hellos = _wire.Sum(w => w.ClientHellos);
+        var psk = _wire.Sum(w => w.PreSharedKeys);
+        var tickets = _wire.Sum(w => w.SessionTickets);
+        var reused = _wire.Sum(w => w.FreshReused);
+        var promised = _wire.Sum(w => w.FreshPromised);
+        // The proxies were in the path: every relay (TLS, pinned) saw wallets' handshakes, the issuer their connections
+        // (the devnet issuer serves loopback in plain HTTP: nothing there to resume, counted as plaintext).
+        var unseen = _wire.Where(w => w.Service.StartsWith("relay-", StringComparison.Ordinal) ? w.ClientHellos == 0 : w.Service == "issuer-grpc" && w.Connections == 0).Select(w => $"{w.Population}/{w.Service}").ToList();
+        ScenarioCheckException.That(unseen.Count == 0, $"no wallet connection passed the proxy of {string.Join(", ", unseen)}: the wire was not watched");
+        var plaintext = _wire.Where(w => w.Plaintext > 0).Select(w => w.Service).Distinct().ToList();
+        ScenarioCheckException.That(psk == 0 && tickets == 0, $"wallets offered TLS resumption: {string.Join("; ", _wire.Where(w => w.PreSharedKeys + w.SessionTickets > 0).Select(w => $"{w.Population}/{w.Service}: {w.PreSharedKeys} pre_shared_key, {w.SessionTickets} session tickets"))}");
+        ScenarioCheckException.That(reused == 0, $"wallets reused connections they promised were fresh: {string.Join("; ", _wire.Where(w => w.FreshReused > 0).Select(w => $"{w.Population}/{w.Service}: {w.FreshPromised} operations on {w.Connections} connections"))}");
+        return $"{hellos} ClientHellos from wallets at {_wire.Where(w => w.ClientHellos > 0).Select(w => w.Service).Distinct().Count()} of {_wire.Select(w => w.Service).Distinct().Count()} proxied services: 0 pre_shared_key, 0 session tickets; {promised} relay operations promised a fresh connection, none reused; {_turnPurchases} TURN purchases; plain HTTP (no TLS to check) at {(plaintext.Count == 0 ? "none" : string.Join(", ", plaintext))}";
     }
 
     /// <summary>The fault section (Faults/): its wallets' codes and secrets join the log check that follows.</summary>
@@ -213,6 +249,10 @@ public sealed partial class AuditScenario : IDevnetScenario
         var events = new PriorityQueue<(int User, bool Redeem), DateTimeOffset>();
         var deferred = 0;
         var users = new List<(UserWallet Wallet, string Code, string Relay, string Label)>();
+        // Every service these wallets talk to sits behind a proxy that reads each ClientHello (issue 21, point 1).
+        await using var wire = WalletWire.Start(_network, population.Name, population.Name == "careful" ? CarefulWire : ControlWire);
+        using var issuer = await IssuerConnection.OpenAsync(wire.Issuer, IssuerKeyTrust.Registry(_network.RpcUrl, _network.Ledger), cancellationToken: ct);
+        var turnBuyers = 0;
         try
         {
             for (var i = 0; i < codes.Count; i++)
@@ -223,7 +263,8 @@ public sealed partial class AuditScenario : IDevnetScenario
                     Time = clock,
                     Random = new SeededRandomSource(seed + 1 + (ulong)i),
                     Spending = population.Policy,
-                    Issuer = _issuer,
+                    Issuer = issuer,
+                    Relays = population.Policy.ConnectionPerOperation ? wire.Fresh : null,
                 });
                 var relay = _network.Relays[(int)(plan.NextUInt64() % (ulong)_network.Relays.Count)].Address;
                 var label = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
@@ -257,14 +298,14 @@ public sealed partial class AuditScenario : IDevnetScenario
                 var user = users[e.User];
                 if (e.Redeem)
                 {
-                    await user.Wallet.RedeemCardAsync(user.Code, _issuer, ct);
+                    await user.Wallet.RedeemCardAsync(user.Code, issuer, ct);
                     population.Truth[CardCode.Parse(user.Code).ComputeHash().ToString()] = user.Relay + "/" + user.Label;
                 }
                 else
                 {
                     try
                     {
-                        await user.Wallet.CreateQueueAsync(PinnedAddress.Parse(user.Relay), "inbox", cancellationToken: ct);
+                        await user.Wallet.CreateQueueAsync(PinnedAddress.Parse(wire.Relay(user.Relay)), "inbox", cancellationToken: ct);
                     }
                     catch (TokensTooYoungException young)
                     {
@@ -275,6 +316,13 @@ public sealed partial class AuditScenario : IDevnetScenario
                     }
 
                     _payments.Add(new RelayPayment(DateTimeOffset.UtcNow, user.Relay, user.Label, 1));
+                    if (wire.Turn is { } turn && turnBuyers < TurnBuyers)
+                    {
+                        // A few users also buy TURN credentials (a call), so the TURN service's handshakes are seen too.
+                        turnBuyers++;
+                        await user.Wallet.BuyTurnCredentialsAsync(PinnedAddress.Parse(turn), ct);
+                        Interlocked.Increment(ref _turnPurchases);
+                    }
                 }
             }
 
@@ -283,6 +331,7 @@ public sealed partial class AuditScenario : IDevnetScenario
         }
         finally
         {
+            _wire.AddRange(wire.Figures());
             foreach (var u in users)
             {
                 CollectSecrets(u.Wallet);

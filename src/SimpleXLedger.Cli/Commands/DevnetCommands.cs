@@ -26,11 +26,12 @@ internal static class DevnetCommands
         var exit = new Option<bool>("--exit") { Description = "Stop once the scenario has run; the exit status says whether everything held (0) or not (1)." };
         var json = new Option<bool>("--json") { Description = "Print the scenario's findings as one JSON object on stdout (nothing else goes there) instead of the summary." };
         var epochSeconds = new Option<ulong>("--epoch-seconds") { Description = "Settlement epoch length, in seconds of block time.", DefaultValueFactory = _ => 30 };
+        var noTurn = new Option<bool>("--no-turn") { Description = "Leave TURN out: no coturn and no `sxl turn serve` (they start when coturn's turnserver is installed)." };
         var command = new Command(
             "devnet",
-            "Run the whole network on this machine: Anvil with the ledger deployed, an issuer, a clearing house and two relays, each its own `sxl … serve` process on loopback with --devnet, and a vendor batch funded. Serves until Ctrl+C, which stops every process.")
+            "Run the whole network on this machine: Anvil with the ledger deployed, an issuer, a clearing house and two relays, each its own `sxl … serve` process on loopback with --devnet, coturn with `sxl turn serve` beside it (when coturn is installed), and a vendor batch funded. Serves until Ctrl+C, which stops every process.")
         {
-            data, scenario, exit, json, epochSeconds,
+            data, scenario, exit, json, epochSeconds, noTurn,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -53,6 +54,7 @@ internal static class DevnetCommands
                 DataDirectory = directory,
                 Program = SxlProgram.Current(),
                 EpochSeconds = parse.GetValue(epochSeconds),
+                Turn = !parse.GetValue(noTurn),
             };
             options = chosen?.Configure(options) ?? options;
             return await DevnetRun.RunAsync("sxl devnet", options, chosen, parse.GetValue(exit), parse.GetValue(json), ct);

@@ -22,6 +22,7 @@ public sealed class DevnetNetwork : IAsyncDisposable
     private readonly List<RelayService> _relays = [];
     private readonly CancellationTokenSource _stopping = new();
     private DevnetChain? _chain;
+    private DevnetCoturn? _coturn;
     private Task _ticker = Task.CompletedTask;
     private int _disposed;
 
@@ -48,6 +49,12 @@ public sealed class DevnetNetwork : IAsyncDisposable
     public IReadOnlyList<RelayService> Relays => _relays;
 
     public VendorBatch Batch { get; private set; } = null!;
+
+    /// <summary>coturn and the TURN credential service, or null when coturn is not installed (or TURN was left out).</summary>
+    public TurnService? Turn { get; private set; }
+
+    /// <summary>Why there is no <see cref="Turn"/> (how to install coturn), or null when it runs.</summary>
+    public string? TurnMissing { get; private set; }
 
     /// <summary>True when the relays redeem every token at the clearing house (network-wide double-spend protection).</summary>
     public bool RelaysRedeemAtClearingHouse { get; private set; }
@@ -83,6 +90,7 @@ public sealed class DevnetNetwork : IAsyncDisposable
                 await network.StartRelayAsync(i, progress, ct);
             }
 
+            await network.StartTurnAsync(progress, ct);
             await network.FundVendorBatchAsync(progress, ct);
             network.WriteDescription();
             return network;
@@ -142,6 +150,9 @@ public sealed class DevnetNetwork : IAsyncDisposable
     /// <summary>The first service that has died, if any (a healthy devnet has none).</summary>
     public DevnetService? FirstDeadService() => _services.FirstOrDefault(s => s.Process.HasExited);
 
+    /// <summary>Completes when any service, or coturn, has died (a healthy devnet never does).</summary>
+    public Task AnyDiedAsync() => Task.WhenAny(_services.Select(s => s.Process.Exited).Concat(_coturn is null ? [] : [_coturn.Process.Exited]));
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -152,8 +163,18 @@ public sealed class DevnetNetwork : IAsyncDisposable
         // Relays first (they call the others), then the issuer and the clearing house, the chain last;
         // each group in parallel so Ctrl+C is answered within a couple of seconds.
         var relays = _relays.Select(r => r.Service).ToHashSet();
+        if (Turn is not null)
+        {
+            relays.Add(Turn.Service);
+        }
+
         await StopAllAsync(_services.Where(relays.Contains).Select(s => s.Process));
         await StopAllAsync(_services.Where(s => !relays.Contains(s)).Select(s => s.Process));
+        if (_coturn is not null)
+        {
+            await StopAllAsync([_coturn.Process]);
+        }
+
         await _stopping.CancelAsync();
         await _ticker;
         _stopping.Dispose();
@@ -331,6 +352,45 @@ public sealed class DevnetNetwork : IAsyncDisposable
         progress.Done($"{name} {address} (operator {(char)('A' + index)}, payee {payee.Address})");
     }
 
+    /// <summary>
+    /// When coturn is installed: coturn on a loopback port and, beside it, <c>sxl turn serve</c> run by operator A
+    /// (its operator key, a data directory and redeemer id of its own), redeeming at the clearing house. Otherwise the
+    /// devnet says how to install coturn and goes on without TURN.
+    /// </summary>
+    private async Task StartTurnAsync(IDevnetProgress progress, CancellationToken ct)
+    {
+        if (!Options.Turn)
+        {
+            TurnMissing = "TURN was left out (--no-turn)";
+            return;
+        }
+
+        if (DevnetCoturn.Find() is not { } programs)
+        {
+            TurnMissing = DevnetCoturn.InstallHint;
+            progress.Noted(DevnetCoturn.InstallHint);
+            return;
+        }
+
+        progress.Doing("starting coturn and the TURN credential service (operator A)");
+        var data = Path.Combine(Options.DataDirectory, "turn");
+        _coturn = await DevnetCoturn.StartAsync(programs.Server, programs.Client, Path.Combine(data, "coturn"), Options.LogDirectory, Options.ReadyTimeout, ct);
+        var relayA = _relays[0];
+        var service = new DevnetService(Runner, "turn", [
+            "turn", "serve", "--data", data, "--listen", "127.0.0.1:0",
+            "--secret-file", _coturn.SecretFile, "--realm", DevnetCoturn.Realm, "--turn-url", _coturn.Url,
+            "--credits-per-block", "1", "--block-minutes", "60",
+            "--max-allocate-lifetime", DevnetCoturn.MaxAllocateLifetimeSeconds.ToString(CultureInfo.InvariantCulture),
+            "--issuer-name", Options.IssuerName, "--devnet", "--rpc", RpcUrl, "--ledger", Ledger,
+            "--clearing", Clearing.Address, "--operator-key", relayA.OperatorKeyFile,
+        ], l => l.StartsWith("sxl://", StringComparison.Ordinal));
+        _services.Add(service);
+        var address = await service.StartAsync(Options.ReadyTimeout, null, ct);
+        service.Pin("--listen", "127.0.0.1:" + new Uri(address.Replace("sxl://", "https://", StringComparison.Ordinal)).Port.ToString(CultureInfo.InvariantCulture));
+        Turn = new TurnService(service, _coturn, data, address, relayA.Payee);
+        progress.Done($"coturn {_coturn.Url} (realm {DevnetCoturn.Realm}); TURN credential service {address} (operator A: 1 token buys 60 min)");
+    }
+
     private async Task FundVendorBatchAsync(IDevnetProgress progress, CancellationToken ct)
     {
         progress.Doing($"vendor: generating {Options.Cards} cards of {Options.CreditsPerCard} credits and funding them on-chain");
@@ -383,6 +443,7 @@ public sealed class DevnetNetwork : IAsyncDisposable
             issuer = new { name = Issuer.Name, http = Issuer.Http.ToString(), grpc = Issuer.Grpc.ToString() },
             clearing = Clearing.Address,
             relays = Relays.Select(r => new { name = r.Name, address = r.Address, payee = r.Payee.Address }).ToArray(),
+            turn = Turn is null ? null : new { credentials = Turn.Address, coturn = Turn.Coturn.Url, realm = DevnetCoturn.Realm, payee = Turn.Payee.Address },
             vendor = new { address = DevAccounts.Vendor.Address, batch = Batch.BatchId, codesFile = Batch.CodesFile, batchFile = Batch.BatchFile },
         };
         File.WriteAllText(Path.Combine(Options.DataDirectory, "devnet.json"), JsonSerializer.Serialize(description, new JsonSerializerOptions { WriteIndented = true }));

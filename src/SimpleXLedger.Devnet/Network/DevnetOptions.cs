@@ -29,6 +29,9 @@ public sealed record DevnetOptions
     /// <summary>… of this many credits each (a multiple of the issuer's denomination step, 100).</summary>
     public ulong CreditsPerCard { get; init; } = 100;
 
+    /// <summary>Start coturn and the TURN credential service when coturn is installed (<c>--no-turn</c> leaves them out).</summary>
+    public bool Turn { get; init; } = true;
+
     /// <summary>How long a service may take to print its ready line.</summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(90);
 

@@ -31,3 +31,12 @@ public sealed record VendorBatch(string BatchId, string Root, int Cards, ulong C
 {
     public ulong TotalCredits => (ulong)Cards * CreditsPerCard;
 }
+
+/// <summary>
+/// TURN for calls, run by operator A beside its relay: coturn, and <c>sxl turn serve</c> selling its credentials for
+/// tokens under operator A's key (so they are paid to operator A in the same epochs as its relay's).
+/// </summary>
+public sealed record TurnService(DevnetService Service, DevnetCoturn Coturn, string DataDirectory, string Address, DevAccount Payee)
+{
+    public ChildProcess Process => Service.Process;
+}

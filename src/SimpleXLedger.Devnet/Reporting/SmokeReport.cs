@@ -26,6 +26,16 @@ public sealed record TokenCounts(long Issued, long Spent, long Redeemed, long Re
 
 public sealed record MessageCounts(long Sent, long Received);
 
+/// <summary>
+/// TURN in the smoke run: whether coturn ran (and if not, how to install it), the credential service and coturn's URL,
+/// the tokens paid, the seconds they bought and when the credential expires. Never the credential itself.
+/// </summary>
+public sealed record TurnResult(bool Available, string? Missing, string? Service, string? Coturn, int TokensPaid, long PaidSeconds, DateTimeOffset? Expires)
+{
+    /// <summary>Set when turnutils_uclient allocated a relay with the bought credentials (and coturn refused a forged one).</summary>
+    public bool Allocated => Available && Expires is not null;
+}
+
 /// <summary>Where the network ran (for the summary and the JSON).</summary>
 public sealed record NetworkDescription(string Rpc, string Ledger, string Issuer, string Clearing, IReadOnlyList<string> Relays, string DataDirectory);
 
@@ -49,6 +59,9 @@ public sealed class SmokeReport : ScenarioReport
 
     /// <summary>What an operator earns per token (to show leaves as token counts); zero when unknown.</summary>
     public BigInteger OperatorRate { get; init; }
+
+    /// <summary>TURN in this run; null when its step did not get to run.</summary>
+    public TurnResult? Turn { get; init; }
 
     /// <summary>Names of dev addresses (for the summary); unknown addresses print as themselves.</summary>
     public IReadOnlyDictionary<string, string> Names { get; init; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -107,6 +120,17 @@ public sealed class SmokeReport : ScenarioReport
                 ["rejectedDoubleSpend"] = Tokens.RejectedDoubleSpend,
             },
             ["messages"] = new JsonObject { ["sent"] = Messages.Sent, ["received"] = Messages.Received },
+            ["turn"] = Turn is not { } turn ? null : new JsonObject
+            {
+                ["available"] = turn.Available,
+                ["missing"] = turn.Missing,
+                ["service"] = turn.Service,
+                ["coturn"] = turn.Coturn,
+                ["tokensPaid"] = turn.TokensPaid,
+                ["paidSeconds"] = turn.PaidSeconds,
+                ["expires"] = turn.Expires?.ToString("u", CultureInfo.InvariantCulture),
+                ["allocated"] = turn.Allocated,
+            },
             ["conservation"] = ConservationJson(),
             ["network"] = new JsonObject
             {
@@ -176,6 +200,14 @@ public sealed class SmokeReport : ScenarioReport
 
         console.MarkupLine($"Tokens: [bold]{Tokens.Issued}[/] issued, [bold]{Tokens.Spent}[/] spent at relays, [bold]{Tokens.Redeemed}[/] redeemed at the clearing house, [bold]{Tokens.RejectedDoubleSpend}[/] refused as a double spend (the rest stay in the wallets for later: tokens are fetched ahead of use).");
         console.MarkupLine($"Messages: [bold]{Messages.Sent}[/] sent, [bold]{Messages.Received}[/] received.");
+        if (Turn is { Available: false } noTurn)
+        {
+            console.MarkupLine($"TURN: [yellow]not run[/]: {Markup.Escape(noTurn.Missing ?? "coturn is not installed")}");
+        }
+        else if (Turn is { } turn)
+        {
+            console.MarkupLine($"TURN: [bold]{turn.TokensPaid}[/] token bought {turn.PaidSeconds / 60} min of TURN at {Markup.Escape(turn.Coturn ?? "")}; turnutils_uclient allocated a relay: {(turn.Allocated ? "[green]yes[/]" : "[red]no[/]")}.");
+        }
 
         if (Conservation is { } c)
         {

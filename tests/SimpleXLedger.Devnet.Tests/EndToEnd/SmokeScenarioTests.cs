@@ -46,11 +46,40 @@ public sealed class SmokeScenarioTests : IDisposable
         Assert.True(Amount(vendor["share"]) > 0);
         Assert.Equal(Amount(vendor["share"]), Amount(vendor["withdrawn"]));
 
+        AssertTurn(json);
         AssertEpochs(json);
         AssertConservation(json["conservation"]!);
 
         // No process of this devnet outlives it: every service had the data directory on its command line.
         Assert.Empty(await ProcessTable.WaitAllGoneAsync(ProcessTable.Matching(_data).Select(p => p.Pid), TimeSpan.FromSeconds(10)));
+    }
+
+    /// <summary>
+    /// With coturn installed (the test command installs it) the devnet runs it and `sxl turn serve`: one token bought
+    /// TURN credentials that coturn's own client allocated a relay with, and the epoch paid that token to operator A.
+    /// Without coturn the report says how to install it and the books still balance.
+    /// </summary>
+    private static void AssertTurn(JsonObject json)
+    {
+        var turn = json["turn"]!.AsObject();
+        var installed = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Any(d => File.Exists(Path.Combine(d, "turnserver")));
+        Assert.Equal(installed, turn["available"]!.GetValue<bool>());
+        if (!installed)
+        {
+            Assert.Contains("apt-get install coturn", turn["missing"]!.GetValue<string>(), StringComparison.Ordinal);
+            return;
+        }
+
+        Assert.True(turn["allocated"]!.GetValue<bool>(), turn.ToJsonString());
+        Assert.Equal(1, turn["tokensPaid"]!.GetValue<int>());
+        Assert.Equal(3600, turn["paidSeconds"]!.GetValue<long>());
+        Assert.StartsWith("sxl://", turn["service"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.StartsWith("turn:127.0.0.1:", turn["coturn"]!.GetValue<string>(), StringComparison.Ordinal);
+        // Never the credential: only what it cost and when it expires.
+        Assert.Null(turn["username"]);
+        Assert.Null(turn["credential"]);
+        var check = json["conservation"]!["checks"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == "the TURN token paid to the TURN operator in the epoch")!;
+        Assert.True(check["ok"]!.GetValue<bool>(), check.ToJsonString());
     }
 
     private static void AssertEpochs(JsonObject json)

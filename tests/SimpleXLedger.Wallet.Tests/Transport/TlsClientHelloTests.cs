@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using SimpleXLedger.Testing.Tls;
+using SimpleXLedger.Audit.Wire;
 
 namespace SimpleXLedger.Wallet.Tests.Transport;
 

@@ -1,7 +1,7 @@
 using System.Net;
+using SimpleXLedger.Audit.Wire;
 using SimpleXLedger.Net;
 using SimpleXLedger.Relay.Client;
-using SimpleXLedger.Testing.Tls;
 using SimpleXLedger.Wallet.Issuance;
 using SimpleXLedger.Wallet.Spending;
 using SimpleXLedger.Wallet.Tests.Support;

@@ -541,7 +541,8 @@ public sealed class FaultsRunner
     /// </summary>
     private async Task CheckInvariantsAsync(CancellationToken ct, params FaultRecord[] records)
     {
-        var relaySpent = _network.Relays.Sum(r => _stored.RelaySpent(r));
+        // Every redeemer the clearing house has: the relays and the TURN credential service (its tokens are redeemed there too).
+        var relaySpent = _network.Relays.Sum(r => _stored.RelaySpent(r)) + (_network.Turn is { } turn ? ServiceStorage.TurnSpent(turn.DataDirectory, long.MinValue) : 0);
         var outbox = _network.Relays.Sum(r => _stored.RelayOutbox(r));
         var clearingSpent = _stored.ClearingSpent();
         var debited = _codes.Sum(c => _stored.CardRedeemed(CardCode.Parse(c).ComputeHash().ToString()) ?? 0);
@@ -550,7 +551,7 @@ public sealed class FaultsRunner
         foreach (var record in records)
         {
             record.Check("after it: no token paid twice or left uncredited", relaySpent == clearingSpent && outbox == 0,
-                $"relays' spent-sets {relaySpent} (outbox {outbox}), clearing spent-set {clearingSpent}");
+                $"relays' and TURN service's spent-sets {relaySpent} (outbox {outbox}), clearing spent-set {clearingSpent}");
             record.Check("after it: no user charged twice", debited == received, $"the section's cards debited {debited} credits, its wallets received {received} tokens");
             record.Check("after it: the ledger's books balance", books.Holds, $"received {Money.Dollars(books.EscrowReceived)}, held {Money.Dollars(books.EscrowHeld)}, withdrawn {Money.Dollars(books.VendorWithdrawn)}, claimed {Money.Dollars(books.ClaimsPaid)}; token balance {Money.Dollars(books.TokenBalance)}");
             if (record.Checks.Any(c => !c.Ok && c.Name.StartsWith("after it:", StringComparison.Ordinal)))
@@ -659,8 +660,10 @@ public sealed class FaultsRunner
         var clearingBatches = _stored.ClearingBatches();
         checks.Add(new("every token that left a wallet was credited by a relay once", relaySpent - start.RelaySpent == spent + lostOnRetry && outbox == 0,
             $"the wallets spent {spent} and found {lostOnRetry} credited before a crash; the relays' spent-sets grew by {relaySpent - start.RelaySpent} (outbox {outbox})"));
-        checks.Add(new("no token paid twice: clearing house spent-set = relays' spent-sets = batches accepted", clearingSpent == relaySpent && clearingBatches.Accepted == clearingSpent,
-            $"clearing spent-set {clearingSpent}, relays' spent-sets {relaySpent}, tokens accepted in batches {clearingBatches.Accepted}"));
+        // The TURN credential service redeems at the clearing house too: its spent-set is part of the redeemers' total.
+        var turnSpent = _network.Turn is { } turn ? ServiceStorage.TurnSpent(turn.DataDirectory, long.MinValue) : 0;
+        checks.Add(new("no token paid twice: clearing house spent-set = relays' and TURN spent-sets = batches accepted", clearingSpent == relaySpent + turnSpent && clearingBatches.Accepted == clearingSpent,
+            $"clearing spent-set {clearingSpent}, relays' spent-sets {relaySpent}, TURN service's {turnSpent}, tokens accepted in batches {clearingBatches.Accepted}"));
 
         // The wallets' unspent tokens: no relay or clearing house has taken one (nobody was charged without knowing).
         var taken = 0;

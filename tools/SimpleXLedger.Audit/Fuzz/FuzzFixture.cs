@@ -6,6 +6,7 @@ using NSec.Cryptography;
 using Nethereum.Hex.HexConvertors.Extensions;
 using Nethereum.Signer;
 using SimpleXLedger.Clearing.Client;
+using SimpleXLedger.Net;
 using SimpleXLedger.Protos.Clearing;
 using SimpleXLedger.Protos.Relay;
 using SimpleXLedger.Relay.Client;
@@ -159,6 +160,14 @@ internal sealed class FuzzFixture : IAsyncDisposable
 
     public required IReadOnlyList<RelayFixture> Relays { get; init; }
 
+    // ---- the TURN credential service (when the devnet runs coturn) ----
+
+    /// <summary>A lane to the TURN credential service, or null without one.</summary>
+    public Lane? Turn { get; init; }
+
+    /// <summary>The token that bought the fixture's one TURN credential: spent there (and at the clearing house).</summary>
+    public byte[]? TurnSpentToken { get; init; }
+
     // ---- the clearing house ----
 
     public required Lane Clearing { get; init; }
@@ -277,6 +286,19 @@ internal sealed class FuzzFixture : IAsyncDisposable
 
         note($"a secured queue at each of {relays.Count} relays");
 
+        // One TURN credential bought with a token (so a token spent there can be replayed); its credential is a secret.
+        Lane? turnLane = null;
+        byte[]? turnToken = null;
+        if (targets.Turn is { } turn)
+        {
+            turnToken = tokens[next++];
+            spent.Add(turnToken);
+            var credential = await BuyTurnAsync(turn.Address, turnToken, ct);
+            secrets.Add(("TURN credential", Encoding.UTF8.GetBytes(credential)));
+            turnLane = new Lane("turn", turn.Address.HttpsUri, turn.Address.Fingerprint, null, singleConnection: false, HttpVersion.Version20);
+            note("one TURN credential bought with a token");
+        }
+
         // An operator of the fuzzer's own at the clearing house, and one batch of it recorded.
         var operatorKey = OperatorKey.Generate();
         using var clearing = await ClearingClient.ConnectAsync(targets.Clearing, ct);
@@ -315,6 +337,8 @@ internal sealed class FuzzFixture : IAsyncDisposable
             SpentTokens = spent,
             UnspentTokens = tokens.Skip(next).ToList(),
             Relays = relays,
+            Turn = turnLane,
+            TurnSpentToken = turnToken,
             Clearing = new Lane("clearing", targets.Clearing.HttpsUri, targets.Clearing.Fingerprint, null, singleConnection: false, HttpVersion.Version20),
             ClearingIdentity = clearing.Info.Identity.ToByteArray(),
             ClearingMaxBatch = (int)clearing.Info.MaxBatch,
@@ -325,6 +349,11 @@ internal sealed class FuzzFixture : IAsyncDisposable
             SecretTexts = [.. codes.Select(c => ("card code", c))],
         };
         fixture._owned.AddRange([issuerGrpc, issuerHttp, roughHttp, .. dirtyGrpc, .. dirtyHttp, .. relays, fixture.Clearing, operatorKey]);
+        if (turnLane is not null)
+        {
+            fixture._owned.Add(turnLane);
+        }
+
         return fixture;
     }
 
@@ -343,6 +372,25 @@ internal sealed class FuzzFixture : IAsyncDisposable
                 return await client.CreateQueueAsync(recipientKey, paymentToken: token, cancellationToken: timeout.Token);
             }
             catch (RelayException e) when (e.Code is ErrorCode.Unavailable or ErrorCode.PaymentRefused && !timeout.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), timeout.Token);
+            }
+        }
+    }
+
+    /// <summary>Buys one TURN credential; while the token cannot be redeemed yet (not anchored as issued) the service says "retry later": try again.</summary>
+    private static async Task<string> BuyTurnAsync(PinnedAddress service, byte[] token, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromMinutes(3));
+        using var client = SimpleXLedger.Turn.Client.TurnClient.Connect(service);
+        while (true)
+        {
+            try
+            {
+                return (await client.BuyAsync(token, timeout.Token)).Credential;
+            }
+            catch (SimpleXLedger.Turn.Client.TurnServiceException e) when (e.Code is SimpleXLedger.Protos.Turn.TurnErrorCode.RetryLater && !timeout.IsCancellationRequested)
             {
                 await Task.Delay(TimeSpan.FromSeconds(1), timeout.Token);
             }

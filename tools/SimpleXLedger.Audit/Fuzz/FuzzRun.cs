@@ -25,6 +25,7 @@ internal static class FuzzRun
         new RelayHelloFamily(), new RelayExecuteFamily(), new RelaySubscribeFamily(), new RelaySessionFamily(),
         new ClearingRedeemFamily(), new ClearingRegisterFamily(), new ClearingReadFamily(),
         new RawFrameFamily(), new RawTlsFamily(),
+        new TurnBuyFamily(), new TurnInfoFamily(),
     ];
 
     private static readonly int TotalWeight = Families.Sum(f => f.Weight);
@@ -199,7 +200,8 @@ internal static class FuzzRun
     /// <summary>Each process still running (free to ask, so asked after every case): a crash is pinned to the cases around it.</summary>
     private static void ThrowIfAnyServiceDied(FuzzTargets t, string when)
     {
-        foreach (var (name, alive) in new[] { ("issuer", t.IssuerAlive), ("clearing house", t.ClearingAlive) }.Concat(t.Relays.Select(r => (r.Name, r.Alive))))
+        (string Name, Func<bool> Alive)[] turn = t.Turn is { } s ? [("TURN credential service", s.Alive)] : [];
+        foreach (var (name, alive) in new[] { ("issuer", t.IssuerAlive), ("clearing house", t.ClearingAlive) }.Concat(t.Relays.Select(r => (r.Name, r.Alive))).Concat(turn))
         {
             if (!alive())
             {
@@ -223,6 +225,15 @@ internal static class FuzzRun
         }
 
         StateDigest.ReadClearing(digest, t.ClearingDataDirectory, f.Operator.PublicKey);
+        if (t.Turn is { } turnService && f.Turn is { } turnLane)
+        {
+            StateDigest.ReadTurn(digest, turnService.DataDirectory, DateTimeOffset.UtcNow);
+            var info = await turnLane.GrpcAsync("/sxl.turn.v1.Turn/Info", Lane.Frame([]), FuzzContext.Deadline, ct);
+            if (info.GrpcStatus != 0)
+            {
+                throw new ServiceDownException($"the TURN credential service did not answer Info: {Describe(info)}");
+            }
+        }
 
         // The services' own reads: the untouched card and the replay card at the issuer, the fuzzer's queues.
         foreach (var (label, code) in new[] { ("valid", f.ValidCode), ("replay", f.ReplayCode), ("spent", f.SpentCode) })

@@ -11,6 +11,9 @@ namespace SimpleXLedger.Audit.Fuzz;
 /// <summary>One relay to fuzz: its pinned address, its data directory (read only, for the state digest) and whether its process lives.</summary>
 internal sealed record FuzzRelay(string Name, PinnedAddress Address, string DataDirectory, Func<bool> Alive);
 
+/// <summary>The TURN credential service to fuzz (when the devnet runs coturn): its address, data directory (read only) and whether it lives.</summary>
+internal sealed record FuzzTurn(PinnedAddress Address, string DataDirectory, Func<bool> Alive);
+
 /// <summary>
 /// Everything the fuzzer needs from a running network: where each service answers, where its data lies (read only),
 /// whether its process still lives, the chain (for the registry's key), the logs, and a way to get funded cards.
@@ -32,6 +35,9 @@ internal sealed record FuzzTargets
     public required string ClearingDataDirectory { get; init; }
 
     public required Func<bool> ClearingAlive { get; init; }
+
+    /// <summary>The TURN credential service, or null when the devnet runs without coturn.</summary>
+    public FuzzTurn? Turn { get; init; }
 
     public required string RpcUrl { get; init; }
 
@@ -58,6 +64,7 @@ internal sealed record FuzzTargets
             Clearing = PinnedAddress.Parse(network.Clearing.Address),
             ClearingDataDirectory = network.Clearing.DataDirectory,
             ClearingAlive = () => !network.Clearing.Process.HasExited,
+            Turn = network.Turn is { } turn ? new FuzzTurn(PinnedAddress.Parse(turn.Address), turn.DataDirectory, () => !turn.Process.HasExited) : null,
             RpcUrl = network.RpcUrl,
             Ledger = network.Ledger,
             LogDirectory = network.Options.LogDirectory,

@@ -70,6 +70,13 @@ internal sealed class StateDigest
         }
     }
 
+    /// <summary>The TURN credential service: its spent-set, which only a sold credential may grow.</summary>
+    public static void ReadTurn(StateDigest digest, string dataDirectory, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(digest);
+        digest.Add("turn.spent", ServiceStorage.TurnSpent(dataDirectory, now.AddMinutes(10).ToUnixTimeSeconds()));
+    }
+
     /// <summary>
     /// The clearing house. Every authenticated batch is recorded with its outcomes, so the batches of the fuzzer's own
     /// operator are expected (each case counts those it caused); batches the relays send for tokens replayed to them

@@ -185,6 +185,22 @@ internal sealed class ServiceStorage(DevnetNetwork network)
         ];
     }
 
+    /// <summary>The TURN credential service's spent-set (tokens whose key can still redeem after <paramref name="horizon"/>): it grows only when credentials are sold.</summary>
+    public static long TurnSpent(string dataDirectory, long horizon)
+    {
+        long spent = 0;
+        foreach (var row in Rows(Path.Combine(dataDirectory, SimpleXLedger.Turn.TurnServer.DatabaseFileName), $"SELECT value FROM metering_store WHERE key LIKE '{Spent}%'"))
+        {
+            var value = (byte[])row[0];
+            if (value.Length != 8 || System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(value) > horizon)
+            {
+                spent++;
+            }
+        }
+
+        return spent;
+    }
+
     /// <summary>The fuzz digest's clearing figures: operators, live spent-set, accepted counts; batches of <paramref name="fuzzOperator"/> and of the others.</summary>
     public static (IReadOnlyList<(string Name, long Value)> Figures, long OperatorBatches, long OtherBatches) ClearingFigures(string dataDirectory, byte[] fuzzOperator)
     {

@@ -45,6 +45,8 @@ public sealed class SmokeScenario : IDevnetScenario
         MinTokenAge = TimeSpan.Zero,
     };
 
+    private const string TurnStep = "TURN credentials bought with a token, a relay allocated at coturn";
+
     private readonly List<EpochResult> _epochs = [];
     private readonly List<VendorResult> _vendors = [];
     private readonly Dictionary<string, BigInteger> _expected = new(StringComparer.Ordinal);
@@ -67,6 +69,7 @@ public sealed class SmokeScenario : IDevnetScenario
     private LedgerClient _observer = null!;
     private string _feeRecipient = string.Empty;
     private ulong _anchoredAtStart;
+    private TurnResult? _turn;
 
     public string Name => ScenarioName;
 
@@ -99,7 +102,18 @@ public sealed class SmokeScenario : IDevnetScenario
                 await steps.RunAsync("queues at both relays", () => QueuesAtBothRelaysAsync(ct), ct, "users redeem their cards");
                 await steps.RunAsync("messages both ways", () => MessagesBothWaysAsync(ct), ct, "queues at both relays");
                 await steps.RunAsync("one token tried at both relays", () => DoubleSpendAsync(ct), ct, "vendor funds a batch");
-                await steps.RunAsync("epoch closed and anchored", () => CloseEpochAsync(ct), ct, "messages both ways", "one token tried at both relays");
+                string[] beforeEpoch = ["messages both ways", "one token tried at both relays"];
+                if (network.Turn is not null)
+                {
+                    await steps.RunAsync(TurnStep, () => TurnAsync(network.Turn, ct), ct, "users redeem their cards");
+                    beforeEpoch = [.. beforeEpoch, TurnStep];
+                }
+                else
+                {
+                    _turn = new TurnResult(false, network.TurnMissing, null, null, 0, 0, null);
+                }
+
+                await steps.RunAsync("epoch closed and anchored", () => CloseEpochAsync(ct), ct, beforeEpoch);
                 await steps.RunAsync("operators claim", () => OperatorsClaimAsync(ct), ct, "epoch closed and anchored");
                 await steps.RunAsync("vendor withdraws its share", () => VendorWithdrawsAsync(observer, ct), ct, "vendor funds a batch");
 
@@ -125,6 +139,7 @@ public sealed class SmokeScenario : IDevnetScenario
                     Network = new NetworkDescription(network.RpcUrl, network.Ledger, network.Issuer.Grpc.ToString(), network.Clearing.Address, [.. network.Relays.Select(r => r.Address)], network.Options.DataDirectory),
                     Names = parties.ToDictionary(p => p.Address, p => p.Name, StringComparer.OrdinalIgnoreCase),
                     OperatorRate = info.OperatorRate,
+                    Turn = _turn,
                 };
             }
             finally
@@ -259,14 +274,43 @@ public sealed class SmokeScenario : IDevnetScenario
     }
 
     /// <summary>
+    /// User 1 buys TURN credentials with one token from the credential service beside coturn (a fresh connection, as
+    /// every wallet payment), and coturn's own client, <c>turnutils_uclient</c>, allocates a relay with them; the same
+    /// username with a forged password is refused by coturn itself. The token is redeemed at the clearing house under
+    /// operator A's key, so the epoch pays it to operator A; the credentials are never printed.
+    /// </summary>
+    private async Task<string> TurnAsync(TurnService turn, CancellationToken ct)
+    {
+        var bought = await _alice.BuyTurnCredentialsAsync(PinnedAddress.Parse(turn.Address), ct);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        ScenarioCheckException.That(bought.Urls.Contains(turn.Coturn.Url), $"the credentials name {string.Join(", ", bought.Urls)}, not coturn's {turn.Coturn.Url}");
+        ScenarioCheckException.That(bought.Expires > now && bought.Expires - now + DevnetCoturn.MaxAllocateLifetimeSeconds <= bought.PaidSeconds + 5, $"the credential expires in {bought.Expires - now} s; with coturn's {DevnetCoturn.MaxAllocateLifetimeSeconds} s allocations that is beyond the {bought.PaidSeconds} s paid for");
+        var allocated = await turn.Coturn.AllocateAsync(bought.Username, bought.Credential, TimeSpan.FromSeconds(60), ct);
+        ScenarioCheckException.That(allocated.ExitCode == 0, $"turnutils_uclient could not allocate a relay with the bought credentials (status {allocated.ExitCode}): {Redact(allocated.Output, bought)}");
+        var forgedPassword = Convert.ToBase64String(RandomNumberGenerator.GetBytes(20));
+        var forged = await turn.Coturn.AllocateAsync(bought.Username, forgedPassword, TimeSpan.FromSeconds(60), ct);
+        ScenarioCheckException.That(forged.ExitCode != 0, "coturn allocated a relay for a forged password");
+        _turn = new TurnResult(true, null, turn.Address, turn.Coturn.Url, 1, bought.PaidSeconds, DateTimeOffset.FromUnixTimeSeconds(bought.Expires));
+        return $"1 token bought {bought.PaidSeconds / 60} min (credential valid until {DateTimeOffset.FromUnixTimeSeconds(bought.Expires):HH:mm:ss} UTC, allocations up to {DevnetCoturn.MaxAllocateLifetimeSeconds} s); turnutils_uclient allocated a relay with it at {turn.Coturn.Url}; a forged password was refused by coturn";
+    }
+
+    /// <summary>coturn's client output without the credential in it (it echoes nothing secret today; this keeps it so).</summary>
+    private static string Redact(string output, SimpleXLedger.Protos.Turn.TurnCredentials credentials) =>
+        output.Replace(credentials.Credential, "<credential>", StringComparison.Ordinal).Replace(credentials.Username, "<username>", StringComparison.Ordinal);
+
+    /// <summary>
     /// The clearing house closes, by itself, every epoch that held the smoke's tokens: one leaf per payee (accepted
     /// tokens × the operator rate, and the fee), the root anchored on-chain. Each leaf is checked against the relays'
     /// own receipts, the root rebuilt from the published list, and every token spent at a relay found redeemed once.
     /// </summary>
     private async Task<string> CloseEpochAsync(CancellationToken ct)
     {
-        var receipts = _network.Relays
-            .SelectMany(r => SimpleXLedger.Clearing.Client.ReceiptLog.ReadAll(Path.Combine(r.DataDirectory, SimpleXLedger.Clearing.Client.ReceiptLog.DefaultFileName)))
+        // Every redeemer's receipts: the relays' and the TURN service's (its tokens are paid to operator A too).
+        var redeemers = _network.Relays.Select(r => r.DataDirectory).Concat(_network.Turn is { } t ? [t.DataDirectory] : []);
+        var receipts = redeemers
+            .Select(d => Path.Combine(d, SimpleXLedger.Clearing.Client.ReceiptLog.DefaultFileName))
+            .Where(File.Exists)
+            .SelectMany(SimpleXLedger.Clearing.Client.ReceiptLog.ReadAll)
             .Where(r => string.Equals(r.Ledger, _network.Ledger, StringComparison.OrdinalIgnoreCase))
             .ToList();
         ScenarioCheckException.That(receipts.Count > 0, "the relays hold no receipts from the clearing house");
@@ -298,6 +342,21 @@ public sealed class SmokeScenario : IDevnetScenario
             var anchor = await _observer.Connection.Web3.Eth.Transactions.GetTransactionReceipt.SendRequestAsync(anchorTx);
             _epochs.Add(new EpochResult(epoch, root, anchorTx, (ulong)anchor.GasUsed.Value, leaves));
             _redeemedAtClearing += file["acceptedTokens"]!.GetValue<long>();
+        }
+
+        if (_network.Turn is { } turn && _turn is { Allocated: true })
+        {
+            // The TURN token was redeemed under operator A's key: a receipt for its payee, in an epoch just paid.
+            var turnReceipts = SimpleXLedger.Clearing.Client.ReceiptLog.ReadAll(Path.Combine(turn.DataDirectory, SimpleXLedger.Clearing.Client.ReceiptLog.DefaultFileName))
+                .Where(r => string.Equals(r.Ledger, _network.Ledger, StringComparison.OrdinalIgnoreCase))
+                .ToList();
+            var accepted = turnReceipts.Sum(r => r.Accepted);
+            var toOperator = turnReceipts.All(r => string.Equals(r.Payee, turn.Payee.Address, StringComparison.OrdinalIgnoreCase));
+            var settled = turnReceipts.All(r => _epochs.Any(e => e.Epoch == r.Epoch && e.Leaves.Any(l => string.Equals(l.Payee, r.Payee, StringComparison.OrdinalIgnoreCase) && l.Kind == "operator")));
+            _ledgerChecks.Add(new ConservationCheck(
+                "the TURN token paid to the TURN operator in the epoch",
+                accepted == _turn.TokensPaid && toOperator && settled,
+                $"the TURN service redeemed {accepted} token(s) (bought {_turn.TokensPaid}) for payee {turn.Payee.Address} (operator A){(settled ? ", in an epoch whose leaf pays it" : ", in no epoch that pays it")}"));
         }
 
         var spent = _wallets.Sum(w => w.GetBalance().TokensSpent) + _copier.Spent;

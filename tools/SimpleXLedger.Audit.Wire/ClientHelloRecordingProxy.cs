@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
-namespace SimpleXLedger.Testing.Tls;
+namespace SimpleXLedger.Audit.Wire;
 
 /// <summary>What the proxy saw on one TCP connection: its number and the client's ClientHello (null if none was read).</summary>
 public sealed record ProxiedConnection(int Number, TlsClientHello? ClientHello);

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace SimpleXLedger.Testing.Tls;
+namespace SimpleXLedger.Audit.Wire;
 
 /// <summary>How far <see cref="TlsClientHello.TryParse"/> got with the bytes it was given.</summary>
 public enum ClientHelloParse
