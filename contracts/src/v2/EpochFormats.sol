@@ -199,35 +199,22 @@ library EpochFormats {
         return (hash, sum);
     }
 
-    /// @notice Verifies payout leaf `index` against the posted root and total (the root sum must be the total).
-    function checkPayoutLeaf(
+    /// @notice Climbs payout leaf `index` to the root: the leaf, and whether the path reaches the posted root
+    ///         hash and whether its root sum is the posted total. Claims need both; proofs that the sums
+    ///         themselves are wrong need only the hash.
+    function climbPayoutLeaf(
         EpochHeader calldata h,
         uint256 index,
         bytes calldata leaf,
         bytes32[] calldata siblingHashes,
         uint128[] calldata siblingSums
-    ) internal pure returns (PayoutLeaf memory p, bool ok) {
+    ) internal pure returns (PayoutLeaf memory p, bool rootMatches, bool totalMatches) {
         if (index >= h.m) revert PositionOutOfRange(index, h.m);
         uint256 d = depth(h.m);
         if (siblingHashes.length != d) revert PathLength(d, siblingHashes.length);
         p = payoutLeaf(leaf);
         (bytes32 root, uint256 rootSum) = climbSum(keccak256(leaf), p.amount, index, siblingHashes, siblingSums);
-        ok = root == h.payoutRoot && rootSum == h.total;
-    }
-
-    /// @notice Like checkPayoutLeaf, but checks only the hashes: for proofs that the sums themselves are wrong.
-    function checkPayoutLeafHashOnly(
-        EpochHeader calldata h,
-        uint256 index,
-        bytes calldata leaf,
-        bytes32[] calldata siblingHashes,
-        uint128[] calldata siblingSums
-    ) internal pure returns (PayoutLeaf memory p, bool ok) {
-        if (index >= h.m) revert PositionOutOfRange(index, h.m);
-        uint256 d = depth(h.m);
-        if (siblingHashes.length != d) revert PathLength(d, siblingHashes.length);
-        p = payoutLeaf(leaf);
-        (bytes32 root,) = climbSum(keccak256(leaf), p.amount, index, siblingHashes, siblingSums);
-        ok = root == h.payoutRoot;
+        rootMatches = root == h.payoutRoot;
+        totalMatches = rootSum == h.total;
     }
 }

@@ -277,9 +277,9 @@ contract SxlEpochJudge is ISxlEpochJudge {
         pure
         returns (EpochFormats.PayoutLeaf memory leaf)
     {
-        bool ok;
-        (leaf, ok) = EpochFormats.checkPayoutLeafHashOnly(h, p.index, p.leaf, p.siblingHashes, p.siblingSums);
-        if (!ok) revert BadEvidence();
+        bool rootMatches;
+        (leaf, rootMatches,) = EpochFormats.climbPayoutLeaf(h, p.index, p.leaf, p.siblingHashes, p.siblingSums);
+        if (!rootMatches) revert BadEvidence();
     }
 
     function _sumPreimage(bytes calldata preimage)

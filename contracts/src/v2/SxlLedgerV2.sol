@@ -412,9 +412,9 @@ contract SxlLedgerV2 is ISxlLedgerV2, ISxlLedgerV2View, ReentrancyGuardTransient
         Epoch storage e = _standing(h);
         if (!_isFinal(e)) revert NotFinal(h.epoch);
         _markClaimed(h.epoch, leafIndex);
-        (EpochFormats.PayoutLeaf memory p, bool ok) =
-            EpochFormats.checkPayoutLeaf(h, leafIndex, leaf, siblingHashes, siblingSums);
-        if (!ok) revert InvalidProof();
+        (EpochFormats.PayoutLeaf memory p, bool rootMatches, bool totalMatches) =
+            EpochFormats.climbPayoutLeaf(h, leafIndex, leaf, siblingHashes, siblingSums);
+        if (!rootMatches || !totalMatches) revert InvalidProof();
         if (p.amount == 0 || p.payee == address(0)) revert NothingToClaim();
         e.unclaimed -= uint96(p.amount);
         _allocatedUnclaimed -= uint96(p.amount);
