@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {EpochFormats, EpochHeader} from "./EpochFormats.sol";
 import {ISxlEpochJudge, ISxlLedgerV2, ISxlLedgerV2View} from "./ISxlLedgerV2.sol";
@@ -416,8 +417,10 @@ contract SxlLedgerV2 is ISxlLedgerV2, ISxlLedgerV2View, ReentrancyGuardTransient
             EpochFormats.climbPayoutLeaf(h, leafIndex, leaf, siblingHashes, siblingSums);
         if (!rootMatches || !totalMatches) revert InvalidProof();
         if (p.amount == 0 || p.payee == address(0)) revert NothingToClaim();
-        e.unclaimed -= uint96(p.amount);
-        _allocatedUnclaimed -= uint96(p.amount);
+        // A leaf on a path whose root sum is the total is at most the total, which fits; checked all the same.
+        uint96 amount = SafeCast.toUint96(p.amount);
+        e.unclaimed -= amount;
+        _allocatedUnclaimed -= amount;
         _claimsPaid += p.amount;
         token.safeTransfer(p.payee, p.amount);
         emit Claimed(h.epoch, leafIndex, p.payee, p.amount);
