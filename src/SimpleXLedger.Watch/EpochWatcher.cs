@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using Nethereum.RPC.Eth.DTOs;
 using SimpleXLedger.Chain.Contracts;
 using SimpleXLedger.Chain.Contracts.V2;
 using SimpleXLedger.Chain.Services;
@@ -120,19 +121,29 @@ public sealed class EpochWatcher(ChainConnection chain, string ledger, EpochDire
             return new EpochReport(epoch, record.Round, "data missing (no key to challenge)", 0, 0, "unavailable", null);
         }
 
-        // A random sample of the posted tree's positions; N is not public without the data, so the sample is of
-        // the payout tree's first leaves (M ≥ 2 always) and of token positions below the paying count.
+        // The header comes from the chain alone (the EpochPosted event of this commitment); a random sample of the
+        // token tree's positions, or of the payout tree's when the epoch counted no token.
+        var header = await PostedHeaderAsync(epoch, record.Commitment, ct);
+        var (tree, leaves) = header.N > 0 ? ((byte)0, header.N) : ((byte)1, header.M);
         var positions = new SortedSet<uint>();
-        var bound = Math.Max(1u, record.Paying);
-        while (positions.Count < Math.Min(ChallengePositions, (int)bound))
+        while (positions.Count < Math.Min(ChallengePositions, (int)Math.Min(leaves, int.MaxValue)))
         {
-            positions.Add((uint)RandomNumberGenerator.GetInt32((int)Math.Min(bound, int.MaxValue)));
+            positions.Add((uint)RandomNumberGenerator.GetInt32((int)Math.Min(leaves, int.MaxValue)));
         }
 
         await EnsureAllowanceAsync(ct);
-        var tx = await chain.SendAsync(ledger, new ChallengeDataFunction { Epoch = epoch, Tree = 0, Positions = [.. positions] }, ct);
+        var tx = await chain.SendAsync(ledger, new ChallengeDataFunction { Header = header, Tree = tree, Positions = [.. positions] }, ct);
         state.Record(record.Commitment, "challenged");
         return new EpochReport(epoch, record.Round, "data challenged", 0, 0, "unavailable", tx.Hash);
+    }
+
+    private async Task<EpochHeaderTuple> PostedHeaderAsync(ulong epoch, byte[] commitment, CancellationToken ct)
+    {
+        var posted = chain.Web3.Eth.GetEvent<EpochPostedV2Event>(ledger);
+        var filter = posted.CreateFilterInput(epoch, BlockParameter.CreateEarliest(), BlockParameter.CreateLatest());
+        var logs = await chain.ReadAsync(() => posted.GetAllChangesAsync(filter), ct);
+        return logs.Select(l => l.Event).FirstOrDefault(e => e.Commitment.AsSpan().SequenceEqual(commitment))?.ToHeader()
+            ?? throw new InvalidDataException($"epoch {epoch}: no EpochPosted event carries the posted commitment");
     }
 
     private async Task EnsureAllowanceAsync(CancellationToken ct)

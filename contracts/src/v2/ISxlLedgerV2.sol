@@ -44,8 +44,19 @@ interface ISxlLedgerV2 {
         Payout
     }
 
+    /// @notice Every header field, so anyone can rebuild the header (and challenge withheld data) from the chain alone.
     event EpochPosted(
-        uint64 indexed epoch, uint8 round, bytes32 commitment, uint256 total, uint256 epochRate, uint32 n, uint32 r, uint32 m
+        uint64 indexed epoch,
+        uint8 round,
+        bytes32 commitment,
+        bytes32 tokenRoot,
+        uint32 n,
+        uint32 r,
+        bytes32 payoutRoot,
+        uint32 m,
+        uint256 total,
+        uint256 epochRate,
+        bytes keyCounts
     );
     event EpochFrozen(uint64 indexed epoch, uint8 round, address indexed prover, uint256 returned, uint256 slashed);
     event Claimed(uint64 indexed epoch, uint32 indexed leafIndex, address indexed payee, uint256 amount);
@@ -94,6 +105,7 @@ interface ISxlLedgerV2 {
     error NotLate(uint64 epoch);
     error LateAlreadyCharged(uint64 epoch, uint8 round);
     error TooManyPositions();
+    error PositionNotInTree(uint32 position, uint32 leaves);
     error TooManyChallenges(uint64 epoch);
     error UnknownChallenge(bytes32 id);
     error AnswerWindowOpen(bytes32 id, uint64 answerBy);

@@ -339,7 +339,7 @@ contract SxlLedgerV2 is ISxlLedgerV2, ISxlLedgerV2View, ReentrancyGuardTransient
             round: round,
             state: STATE_POSTED
         });
-        emit EpochPosted(epoch, round, commitment, total, epochRate, p.n, p.r, p.m);
+        _emitPosted(p, round, commitment, total, epochRate);
     }
 
     /// @dev keccak256 of the 179-byte header v1 (docs/ledger-v2.md §5.6), as EpochFormats.commitment.
@@ -357,6 +357,10 @@ contract SxlLedgerV2 is ISxlLedgerV2, ISxlLedgerV2View, ReentrancyGuardTransient
                 abi.encodePacked(p.n, p.r, p.payoutRoot, p.m, uint128(total), uint128(epochRate), keccak256(p.keyCounts))
             )
         );
+    }
+
+    function _emitPosted(PostInput calldata p, uint8 round, bytes32 commitment, uint256 total, uint256 epochRate) private {
+        emit EpochPosted(p.epoch, round, commitment, p.tokenRoot, p.n, p.r, p.payoutRoot, p.m, total, epochRate, p.keyCounts);
     }
 
     /// @dev Round 1 for the next epoch in sequence; round + 1 for a frozen epoch with no open challenge.
@@ -496,27 +500,37 @@ contract SxlLedgerV2 is ISxlLedgerV2, ISxlLedgerV2View, ReentrancyGuardTransient
     // ================================================================ data availability
 
     /// @notice Names up to 16 positions of a standing epoch's tree whose data the challenger could not get.
-    ///         Anyone answers them on-chain within {answerWindow} (and takes the deposit); unanswered, the
-    ///         epoch freezes and the poster pays {daPenalty}.
-    function challengeData(uint64 epoch, Tree tree, uint32[] calldata positions) external nonReentrant returns (bytes32 id) {
+    ///         The header (rebuilt from the EpochPosted event) must be the posted one, and every position must be
+    ///         in the tree: a position nobody could answer would slash an honest house. Anyone answers within
+    ///         {answerWindow} (and takes the deposit); unanswered, the epoch freezes and the poster pays {daPenalty}.
+    function challengeData(EpochHeader calldata h, Tree tree, uint32[] calldata positions)
+        external
+        nonReentrant
+        returns (bytes32 id)
+    {
         if (positions.length == 0 || positions.length > MAX_DA_POSITIONS) revert TooManyPositions();
-        Epoch storage e = _epochs[epoch];
-        if (e.state != STATE_POSTED) revert EpochNotStanding(epoch);
-        if (block.timestamp >= uint256(e.postedAt) + challengeWindow) revert ChallengeWindowClosed(epoch);
-        if (e.openChallenges >= MAX_OPEN_CHALLENGES) revert TooManyChallenges(epoch);
+        Epoch storage e = _standing(h);
+        if (e.state != STATE_POSTED || block.timestamp >= uint256(e.postedAt) + challengeWindow) {
+            revert ChallengeWindowClosed(h.epoch);
+        }
+        uint32 leaves = tree == Tree.Token ? h.n : h.m;
+        for (uint256 i = 0; i < positions.length; i++) {
+            if (positions[i] >= leaves) revert PositionNotInTree(positions[i], leaves);
+        }
+        if (e.openChallenges >= MAX_OPEN_CHALLENGES) revert TooManyChallenges(h.epoch);
         _pull(msg.sender, daDeposit);
         _depositsHeld += uint128(daDeposit);
         e.openChallenges++;
-        id = keccak256(abi.encode(epoch, e.round, tree, positions, msg.sender, ++_challengeNonce));
+        id = keccak256(abi.encode(h.epoch, e.round, tree, positions, msg.sender, ++_challengeNonce));
         dataChallenges[id] = DataChallenge({
-            epoch: epoch,
+            epoch: h.epoch,
             round: e.round,
             tree: tree,
             answerBy: uint40(block.timestamp + answerWindow),
             by: msg.sender,
             positionsHash: keccak256(abi.encodePacked(positions))
         });
-        emit DataChallenged(id, epoch, e.round, tree, positions, msg.sender);
+        emit DataChallenged(id, h.epoch, e.round, tree, positions, msg.sender);
     }
 
     /// @notice Answers a data challenge with the named leaves and their paths (`judgeCall`: answerTokens

@@ -20,7 +20,10 @@ public sealed class DataAvailabilityTests(V2Chain chain, ITestOutputHelper outpu
         var epoch = await net.HonestAsync(1, 1, Spends(net, (net.OperatorA.Address, 3)));
         await net.MineAtAsync(net.EpochEnd(1));
         await net.PostAsync(epoch);
-        var challenge = await net.Prover.SendAsync(net.Ledger, new ChallengeDataFunction { Epoch = 1, Tree = 0, Positions = [0, 2] });
+        // A position outside the tree could never be answered: refused, or a griefer could slash an honest house.
+        await Reverts("PositionNotInTree", () => net.Prover.SendAsync(net.Ledger, new ChallengeDataFunction { Header = epoch.Header, Tree = 0, Positions = [0, 3] }));
+        await Reverts("PositionNotInTree", () => net.Prover.SendAsync(net.Ledger, new ChallengeDataFunction { Header = epoch.Header, Tree = 1, Positions = [3] }));
+        var challenge = await net.Prover.SendAsync(net.Ledger, new ChallengeDataFunction { Header = epoch.Header, Tree = 0, Positions = [0, 2] });
         var id = challenge.Receipt.Logs[^1].Topics[1]!.ToString()!;
         output.WriteLine($"data challenge: {challenge.GasUsed} gas");
 
@@ -44,7 +47,7 @@ public sealed class DataAvailabilityTests(V2Chain chain, ITestOutputHelper outpu
         await net.MineAtAsync(net.EpochEnd(1));
         await net.PostAsync(epoch);
         var bond = await net.BondAsync(net.House.Address);
-        var challenge = await net.Prover.SendAsync(net.Ledger, new ChallengeDataFunction { Epoch = 1, Tree = 1, Positions = [1] });
+        var challenge = await net.Prover.SendAsync(net.Ledger, new ChallengeDataFunction { Header = epoch.Header, Tree = 1, Positions = [1] });
         var id = Convert.FromHexString(challenge.Receipt.Logs[^1].Topics[1]!.ToString()![2..]);
         await Reverts("AnswerWindowOpen", () => net.Prover.SendAsync(net.Ledger, new SettleDataFunction { Id = id, Header = epoch.Header }));
         await net.PassChallengeWindowAsync();

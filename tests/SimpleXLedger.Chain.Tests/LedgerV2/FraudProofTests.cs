@@ -222,7 +222,7 @@ public sealed class FraudProofTests(V2Chain chain, ITestOutputHelper output)
         await net.PostAsync(rogue);
         await net.PassChallengeWindowAsync();
         await Reverts("ChallengeWindowClosed", () => net.ProveAsync(new PayoutLeafProof { Header = rogue.Header, Payout = rogue.Payout(2) }));
-        await Reverts("ChallengeWindowClosed", () => net.Stranger.SendAsync(net.Ledger, new ChallengeDataFunction { Epoch = 1, Tree = 0, Positions = [0] }));
+        await Reverts("ChallengeWindowClosed", () => net.Stranger.SendAsync(net.Ledger, new ChallengeDataFunction { Header = rogue.Header, Tree = 0, Positions = [0] }));
         await net.Stranger.SendAsync(net.Ledger, rogue.Claim(2));
         await net.AssertBooksAsync();
     }

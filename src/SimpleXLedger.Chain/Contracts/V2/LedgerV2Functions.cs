@@ -55,10 +55,11 @@ public class ProveFunction : FunctionMessage
     [Parameter("bytes", "judgeCall", 1)] public byte[] JudgeCall { get; set; } = [];
 }
 
+/// <summary>Tree 0 is the token tree, 1 the payout tree; every position must be below its leaf count.</summary>
 [Function("challengeData", "bytes32")]
 public class ChallengeDataFunction : FunctionMessage
 {
-    [Parameter("uint64", "epoch", 1)] public ulong Epoch { get; set; }
+    [Parameter("tuple", "h", 1)] public EpochHeaderTuple Header { get; set; } = new();
     [Parameter("uint8", "tree", 2)] public byte Tree { get; set; }
     [Parameter("uint32[]", "positions", 3)] public List<uint> Positions { get; set; } = [];
 }

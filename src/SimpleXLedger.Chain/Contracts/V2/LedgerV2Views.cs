@@ -75,3 +75,25 @@ public class LedgerTokenFunction : FunctionMessage;
 
 [Function("daDeposit", "uint256")]
 public class DaDepositFunction : FunctionMessage;
+
+/// <summary><c>EpochPosted</c>: every header field, so anyone rebuilds the header from the chain alone.</summary>
+[Event("EpochPosted")]
+public class EpochPostedV2Event : IEventDTO
+{
+    [Parameter("uint64", "epoch", 1, true)] public ulong Epoch { get; set; }
+    [Parameter("uint8", "round", 2, false)] public byte Round { get; set; }
+    [Parameter("bytes32", "commitment", 3, false)] public byte[] Commitment { get; set; } = new byte[32];
+    [Parameter("bytes32", "tokenRoot", 4, false)] public byte[] TokenRoot { get; set; } = new byte[32];
+    [Parameter("uint32", "n", 5, false)] public uint N { get; set; }
+    [Parameter("uint32", "r", 6, false)] public uint R { get; set; }
+    [Parameter("bytes32", "payoutRoot", 7, false)] public byte[] PayoutRoot { get; set; } = new byte[32];
+    [Parameter("uint32", "m", 8, false)] public uint M { get; set; }
+    [Parameter("uint256", "total", 9, false)] public BigInteger Total { get; set; }
+    [Parameter("uint256", "epochRate", 10, false)] public BigInteger EpochRate { get; set; }
+    [Parameter("bytes", "keyCounts", 11, false)] public byte[] KeyCounts { get; set; } = [];
+
+    public EpochHeaderTuple ToHeader() => new()
+    {
+        Epoch = Epoch, Round = Round, TokenRoot = TokenRoot, N = N, R = R, PayoutRoot = PayoutRoot, M = M, Total = Total, EpochRate = EpochRate, KeyCounts = KeyCounts,
+    };
+}
