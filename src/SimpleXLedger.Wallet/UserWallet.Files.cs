@@ -31,6 +31,7 @@ public sealed partial class UserWallet
         var groups = new Dictionary<string, Queue<string[]>>(StringComparer.Ordinal);
         var held = new HashSet<string>(StringComparer.Ordinal);
         string[]? shown = null;
+        string[]? unsentGroup = null;
         var spent = 0;
 
         async Task Reserve(IReadOnlyList<ChunkPrice> prices, CancellationToken ct)
@@ -106,8 +107,11 @@ public sealed partial class UserWallet
 
         Task<IReadOnlyList<byte[]>> Pay(PinnedAddress relay, int tokens, CancellationToken ct)
         {
-            if (!groups.TryGetValue(relay.ToString(), out var queue) || !queue.TryDequeue(out var ids) || ids.Length != tokens)
+            string[]? ids = null;
+            if (!groups.TryGetValue(relay.ToString(), out var queue) || !queue.TryDequeue(out ids) || ids.Length != tokens)
             {
+                // Never sent: fresh tokens go back to the pool in Settle.
+                unsentGroup = ids;
                 throw new WalletException(WalletError.RelayRefused, "the file relay changed its price during the send: nothing more was paid");
             }
 
@@ -167,7 +171,7 @@ public sealed partial class UserWallet
         {
             var keep = failure is FileRelayException { Code: FileErrorCode.Unavailable or FileErrorCode.Unspecified } or HttpRequestException or OperationCanceledException;
             var inFlight = shown;
-            var unshown = groups.Values.SelectMany(q => q).SelectMany(ids => ids).ToArray();
+            var unshown = groups.Values.SelectMany(q => q).SelectMany(ids => ids).Concat(unsentGroup ?? []).ToArray();
             Mutate((s, c) =>
             {
                 var dropped = 0;
