@@ -15,6 +15,18 @@ public sealed record SentFile(FileDescription Sender, IReadOnlyList<FileDescript
 /// </summary>
 public delegate Task<IReadOnlyList<byte[]>> ChunkPayment(PinnedAddress relay, int tokens, CancellationToken cancellationToken);
 
+/// <summary>What one chunk (numbered from 1) costs on one relay, in whole tokens (zero on an unmetered relay).</summary>
+public sealed record ChunkPrice(int Chunk, PinnedAddress Relay, int Tokens);
+
+/// <summary>
+/// Told every chunk's price on every relay once all relays have said hello, before anything is registered or uploaded:
+/// a payer that cannot cover them throws here and nothing is sent.
+/// </summary>
+public delegate Task PaymentPlan(IReadOnlyList<ChunkPrice> prices, CancellationToken cancellationToken);
+
+/// <summary>Told that a relay accepted the tokens the last <see cref="ChunkPayment"/> for it gave (the chunk is registered, so they are spent).</summary>
+public delegate void ChunkPaid(PinnedAddress relay);
+
 /// <summary>
 /// The sender's side: pads and encrypts a file with a random key, splits it into chunks of two sizes, registers and
 /// uploads every chunk on every relay given (replicas; new sender and recipient keys for each chunk on each relay,
@@ -22,7 +34,7 @@ public delegate Task<IReadOnlyList<byte[]>> ChunkPayment(PinnedAddress relay, in
 /// </summary>
 public static class FileSender
 {
-    public static async Task<SentFile> SendAsync(string path, IReadOnlyList<PinnedAddress> relays, int recipients = 1, ChunkPayment? pay = null, string? password = null, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    public static async Task<SentFile> SendAsync(string path, IReadOnlyList<PinnedAddress> relays, int recipients = 1, ChunkPayment? pay = null, PaymentPlan? quote = null, ChunkPaid? paid = null, string? password = null, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(relays);
         if (relays.Count == 0)
@@ -43,6 +55,14 @@ public static class FileSender
             foreach (var relay in relays)
             {
                 clients.Add(await FileRelayClient.ConnectAsync(relay, cancellationToken));
+            }
+
+            int TokensFor(FileRelayClient client, int size) => FilesProtocol.TokensFor(FilesProtocol.Price(
+                size, TimeSpan.FromSeconds(client.Hello.ChunkTtlSeconds), recipients, (long)client.Hello.StorageMicrosPerMibDay, (long)client.Hello.DownloadMicrosPerMib));
+            if (quote is not null)
+            {
+                var prices = plan.SelectMany((size, n) => clients.Select(c => new ChunkPrice(n + 1, c.Address, TokensFor(c, size)))).ToArray();
+                await quote(prices, cancellationToken);
             }
 
             var senderChunks = new List<ChunkDescription>();
@@ -78,11 +98,14 @@ public static class FileSender
                     var recipientKeys = Enumerable.Range(0, recipients).Select(_ => RelayProtocol.NewKey()).ToArray();
                     try
                     {
-                        var hello = client.Hello;
-                        var price = FilesProtocol.Price(chunk.Length, TimeSpan.FromSeconds(hello.ChunkTtlSeconds), recipients, (long)hello.StorageMicrosPerMibDay, (long)hello.DownloadMicrosPerMib);
-                        var tokens = FilesProtocol.TokensFor(price);
+                        var tokens = TokensFor(client, chunk.Length);
                         IReadOnlyList<byte[]> payment = tokens > 0 && pay is not null ? await pay(client.Address, tokens, cancellationToken) : [];
                         var ids = await client.RegisterAsync(senderKey, chunk.Length, digest, recipientKeys.Select(RelayProtocol.PublicKeyBytes).ToArray(), password, payment, cancellationToken);
+                        if (payment.Count > 0)
+                        {
+                            paid?.Invoke(client.Address);
+                        }
+
                         await client.UploadAsync(ids.SenderId.Memory, senderKey, chunk, progress, cancellationToken);
                         var relay = client.Address.ToString();
                         senderReplicas.Add(new ReplicaDescription(relay, FileDescription.Text(ids.SenderId.Span), FileDescription.Text(RelayProtocol.ExportSeed(senderKey))));

@@ -179,9 +179,9 @@ internal static class FilesCommands
         var recipients = new Option<int>("--recipients") { Description = "How many recipients (one description each).", DefaultValueFactory = _ => 1 };
         var output = new Option<DirectoryInfo?>("--out") { Description = "Directory for the descriptions (default: the current directory)." };
         var password = new Option<string?>("--upload-password") { Description = "The relays' upload password, if they require one." };
-        var command = new Command("send", "Encrypt a file, upload its chunks to the relays, and write the descriptions: <file>.recipient-N.json for each recipient (pass it out of band; it is the key to the file) and <file>.sender.json (to delete it). Unmetered relays only for now.")
+        var command = new Command("send", "Encrypt a file, upload its chunks to the relays, and write the descriptions: <file>.recipient-N.json for each recipient (pass it out of band; it is the key to the file) and <file>.sender.json (to delete it). With --wallet, every chunk on every relay is paid from the wallet's tokens (the whole price reserved before anything is uploaded); without it, unmetered relays only.")
         {
-            file, relays, recipients, output, password,
+            file, relays, recipients, output, password, WalletCommands.WalletOption,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -211,12 +211,9 @@ internal static class FilesCommands
             var directory = parse.GetValue(output)?.FullName ?? Directory.GetCurrentDirectory();
             Directory.CreateDirectory(directory);
             var total = ChunkPlan.For(path.Length).Sum(s => (long)s) * addresses.Count;
-            try
+            int Write(SentFile sent)
             {
-                SentFile? sent = null;
-                await WithProgressAsync($"sending {path.Name}", total, async progress =>
-                    sent = await FileSender.SendAsync(path.FullName, addresses, n, password: parse.GetValue(password), progress: progress, cancellationToken: cancellationToken));
-                var written = new List<string> { WriteSecret(directory, $"{path.Name}.sender.json", sent!.Sender.ToJson()) };
+                var written = new List<string> { WriteSecret(directory, $"{path.Name}.sender.json", sent.Sender.ToJson()) };
                 for (var i = 0; i < sent.Recipients.Count; i++)
                 {
                     written.Add(WriteSecret(directory, $"{path.Name}.recipient-{i + 1}.json", sent.Recipients[i].ToJson()));
@@ -231,6 +228,26 @@ internal static class FilesCommands
 
                 AnsiConsole.Write(table);
                 return ExitCodes.Ok;
+            }
+
+            if (parse.GetValue(WalletCommands.WalletOption) is not null)
+            {
+                // Paid from the wallet: its refusals (insufficient tokens, relay refused, unreachable) exit as the other wallet commands.
+                return await WalletCommands.WithWalletAsync(parse, async wallet =>
+                {
+                    SentFile? sent = null;
+                    await WithProgressAsync($"sending {path.Name}", total, async progress =>
+                        sent = await wallet.SendFileAsync(path.FullName, addresses, n, parse.GetValue(password), progress, cancellationToken));
+                    return Write(sent!);
+                });
+            }
+
+            try
+            {
+                SentFile? sent = null;
+                await WithProgressAsync($"sending {path.Name}", total, async progress =>
+                    sent = await FileSender.SendAsync(path.FullName, addresses, n, password: parse.GetValue(password), progress: progress, cancellationToken: cancellationToken));
+                return Write(sent!);
             }
             catch (FileRelayException e)
             {
