@@ -7,6 +7,7 @@ namespace SimpleXLedger.Cli.Tests.Publish;
 /// <c>dotnet publish</c> of the sxl program carries the metering plugins: the published relay finds
 /// <c>plugins/&lt;id&gt;/</c> beside it, as a built one does. One publish for every plugin (it takes a while).
 /// </summary>
+[Collection(PublishCollection.Name)]
 public sealed class PublishTests
 {
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(15);
@@ -52,4 +53,14 @@ public sealed class PublishTests
         Assert.Contains("@127.0.0.1:", address, StringComparison.Ordinal);
         Assert.False(relay.HasExited, relay.AllOutput);
     }
+}
+
+/// <summary>
+/// The publish tests run one at a time: each publish restores the sxl project (with or without a runtime identifier),
+/// and a restore beside another publish of the same project breaks it (NETSDK1047).
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class PublishCollection
+{
+    public const string Name = "dotnet publish";
 }

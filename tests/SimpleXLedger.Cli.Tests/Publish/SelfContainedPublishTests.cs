@@ -25,6 +25,7 @@ public sealed class SelfContainedPublish : IAsyncLifetime
 /// A self-contained publish carries the runtime and the metering plugins: its own <c>sxl</c>, started with no
 /// <c>dotnet</c> in front of it, serves a relay with each shipped plugin.
 /// </summary>
+[Collection(PublishCollection.Name)]
 public sealed class SelfContainedPublishTests(SelfContainedPublish publish) : IClassFixture<SelfContainedPublish>
 {
     [Fact]
