@@ -11,6 +11,7 @@ using SimpleXLedger.Clearing.Hosting;
 using SimpleXLedger.Clearing.Receipts;
 using SimpleXLedger.Clearing.Registry;
 using SimpleXLedger.Clearing.Storage;
+using SimpleXLedger.Hosting.Startup;
 using SimpleXLedger.Net;
 
 namespace SimpleXLedger.Cli.Commands;
@@ -61,6 +62,8 @@ internal static class ClearingCommands
         var serve = new ServeOptions(command, publicHost: true);
         var confirmations = ChainOptions.Confirmations();
         command.Options.Add(confirmations);
+        var gasAlarm = ChainOptions.GasAlarm("the clearing house's account (--key)");
+        command.Options.Add(gasAlarm);
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (serve.Observability(parse, out var usage) is not { } observability)
@@ -78,6 +81,12 @@ internal static class ClearingCommands
             if (parse.GetValue(confirmations) < 1)
             {
                 await Console.Error.WriteLineAsync($"error: {ChainOptions.ConfirmationsError}");
+                return ExitCodes.Usage;
+            }
+
+            if (ChainOptions.GasAlarmWei(parse.GetValue(gasAlarm)) is not { } gasAlarmWei)
+            {
+                await Console.Error.WriteLineAsync($"error: {ChainOptions.GasAlarmError}");
                 return ExitCodes.Usage;
             }
 
@@ -174,8 +183,20 @@ internal static class ClearingCommands
                     cancellationToken);
                 await using (server)
                 {
+                    // With a chain: its RPC errors and the clearing house's gas balance (read once before the address is printed).
+                    ChainMetrics? chainMetrics = null;
+                    using var stopGas = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    var gasWatch = Task.CompletedTask;
+                    if (chain is not null)
+                    {
+                        chainMetrics = new ChainMetrics(server.Services.GetRequiredService<ServiceMetrics>().Factory, "clearing", "clearing house", gasAlarmWei);
+                        chainMetrics.Observe(chain);
+                        await chainMetrics.TryCheckGasAsync(chain, identity.Address, log, cancellationToken);
+                        gasWatch = chainMetrics.WatchGasAsync(chain, identity.Address, ChainOptions.GasCheckInterval, log, stopGas.Token);
+                    }
+
                     // With a chain: close, anchor and defend epochs on the configured length (block time).
-                    await using var settlement = await StartSettlementAsync(rpcUrl, ethKey, ledgerAddress, server, isDevnet, parse.GetValue(confirmations), loggers, cancellationToken);
+                    await using var settlement = await StartSettlementAsync(rpcUrl, ethKey, ledgerAddress, server, isDevnet, parse.GetValue(confirmations), chainMetrics, loggers, cancellationToken);
                     await Console.Out.WriteLineAsync(server.Address.ToString());
                     await Console.Out.FlushAsync(cancellationToken);
                     log.LogInformation(
@@ -193,6 +214,9 @@ internal static class ClearingCommands
                     {
                         // Stopping.
                     }
+
+                    await stopGas.CancelAsync();
+                    await gasWatch;
                 }
 
                 return ExitCodes.Ok;
@@ -223,7 +247,7 @@ internal static class ClearingCommands
     }
 
     private static async Task<SimpleXLedger.Clearing.Settlement.SettlementLoop?> StartSettlementAsync(
-        string? rpcUrl, Nethereum.Signer.EthECKey key, string ledger, ClearingServer server, bool devnet, int confirmations, ILoggerFactory loggers, CancellationToken ct)
+        string? rpcUrl, Nethereum.Signer.EthECKey key, string ledger, ClearingServer server, bool devnet, int confirmations, ChainMetrics? metrics, ILoggerFactory loggers, CancellationToken ct)
     {
         if (rpcUrl is null)
         {
@@ -232,6 +256,7 @@ internal static class ClearingCommands
 
         // The connection lives as long as the process; the loop is disposed before the server.
         var chain = (await ChainConnection.ConnectAsync(rpcUrl, key, logger: loggers.CreateLogger("chain"), ct: ct)).WithConfirmations(confirmations);
+        metrics?.Observe(chain);
         var client = await LedgerClient.AttachAsync(chain, ledger, loggers.CreateLogger("ledger"), ct);
         var log = loggers.CreateLogger("settlement");
         var parts = SimpleXLedger.Clearing.Settlement.SettlementParts.Create(server.Services, client, log, SimpleXLedger.Clearing.Settlement.SettlementFault.FromEnvironment(devnet));

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using SimpleXLedger.Cards;
 using SimpleXLedger.Chain.Accounts;
 using SimpleXLedger.Chain.Services;
+using SimpleXLedger.Hosting.Startup;
 using SimpleXLedger.Issuer;
 using SimpleXLedger.Issuer.Cards;
 using SimpleXLedger.Issuer.Hosting;
@@ -83,11 +84,19 @@ internal static class IssuerCommands
         command.Options.Add(certPem);
         command.Options.Add(keyPem);
         command.Options.Add(certPoll);
+        var gasAlarm = ChainOptions.GasAlarm("the issuer's account (--key)");
+        command.Options.Add(gasAlarm);
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (serve.Observability(parse, out var usage) is not { } observability)
             {
                 await Console.Error.WriteLineAsync($"error: {usage}");
+                return ExitCodes.Usage;
+            }
+
+            if (ChainOptions.GasAlarmWei(parse.GetValue(gasAlarm)) is not { } gasAlarmWei)
+            {
+                await Console.Error.WriteLineAsync($"error: {ChainOptions.GasAlarmError}");
                 return ExitCodes.Usage;
             }
 
@@ -166,7 +175,7 @@ internal static class IssuerCommands
                 ReloadCertificateOnSighup = true,
             };
 
-            var (view, writer, ledgerError) = await ConnectLedgerAsync(parse.GetValue(rpc), parse.GetValue(ledger), parse.GetValue(key), cancellationToken);
+            var (view, writer, connection, ledgerError) = await ConnectLedgerAsync(parse.GetValue(rpc), parse.GetValue(ledger), parse.GetValue(key), cancellationToken);
             if (ledgerError is not null)
             {
                 await Console.Error.WriteLineAsync($"error: {ledgerError}");
@@ -196,6 +205,18 @@ internal static class IssuerCommands
                 }
 
                 await app.StartAsync(cancellationToken);
+
+                // With a chain: its RPC errors and the issuer account's gas balance (read once before "ready").
+                using var stopGas = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var gasWatch = Task.CompletedTask;
+                if (connection is not null)
+                {
+                    var chainMetrics = new ChainMetrics(app.Services.GetRequiredService<ServiceMetrics>().Factory, "issuer", "issuer", gasAlarmWei);
+                    chainMetrics.Observe(connection);
+                    await chainMetrics.TryCheckGasAsync(connection, connection.Address, log, cancellationToken);
+                    gasWatch = chainMetrics.WatchGasAsync(connection, connection.Address, ChainOptions.GasCheckInterval, log, stopGas.Token);
+                }
+
                 var current = await app.Services.GetRequiredService<IssuingKeyDirectory>().CurrentAsync(cancellationToken);
                 await Console.Out.WriteLineAsync(
                     $"issuer ready http={IssuerHost.UrlOf(httpEndpoint, endpoints, serve.PublicHost(parse))} grpc={IssuerHost.UrlOf(grpcEndpoint, endpoints, serve.PublicHost(parse))} mode={(view.IsDevelopment ? "development" : "ledger")} key={current?.Id ?? "none"}");
@@ -205,6 +226,8 @@ internal static class IssuerCommands
                 using var onStop = app.Lifetime.ApplicationStopping.Register(() => stopping.TrySetResult());
                 using var onCancel = cancellationToken.Register(() => stopping.TrySetResult());
                 await stopping.Task;
+                await stopGas.CancelAsync();
+                await gasWatch;
                 await app.StopAsync(CancellationToken.None);
             }
 
@@ -450,16 +473,16 @@ internal static class IssuerCommands
     }
 
     /// <summary>Connects the ledger view and writer from --rpc/--ledger/--key; none of them means development mode.</summary>
-    private static async Task<(ILedgerView View, ILedgerWriter? Writer, string? Error)> ConnectLedgerAsync(string? rpc, string? ledger, FileInfo? key, CancellationToken cancellationToken)
+    private static async Task<(ILedgerView View, ILedgerWriter? Writer, ChainConnection? Connection, string? Error)> ConnectLedgerAsync(string? rpc, string? ledger, FileInfo? key, CancellationToken cancellationToken)
     {
         if (rpc is null && ledger is null && key is null)
         {
-            return (new DevelopmentLedger(TimeProvider.System), null, null);
+            return (new DevelopmentLedger(TimeProvider.System), null, null, null);
         }
 
         if (rpc is null || ledger is null || key is null)
         {
-            return (new DevelopmentLedger(TimeProvider.System), null, "give --rpc, --ledger and --key together (or none of them for development mode)");
+            return (new DevelopmentLedger(TimeProvider.System), null, null, "give --rpc, --ledger and --key together (or none of them for development mode)");
         }
 
         try
@@ -468,12 +491,12 @@ internal static class IssuerCommands
             var connection = await ChainConnection.ConnectAsync(rpc, account, ct: cancellationToken);
             var client = await LedgerClient.AttachAsync(connection, ledger, ct: cancellationToken);
             var chain = new ChainLedger(client);
-            return (chain, chain, null);
+            return (chain, chain, connection, null);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // The key file's content never goes into this message (EthereumKeyFile's errors name the file only).
-            return (new DevelopmentLedger(TimeProvider.System), null, $"cannot reach the ledger: {e.GetType().Name}: {e.Message}");
+            return (new DevelopmentLedger(TimeProvider.System), null, null, $"cannot reach the ledger: {e.GetType().Name}: {e.Message}");
         }
     }
 
